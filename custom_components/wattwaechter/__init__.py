@@ -1,0 +1,67 @@
+"""The WattWächter integration: a local smart-meter reader by SmartCircuits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from homeassistant.const import CONF_HOST, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import WattwaechterClient, WattwaechterInvalidHostError
+from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
+from .coordinator import (
+    MeterCoordinator,
+    SystemCoordinator,
+    WattwaechterConfigEntry,
+    WattwaechterRuntimeData,
+)
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> bool:
+    """Connect to the device, fetch the first data and set up the platforms."""
+    try:
+        client = WattwaechterClient(
+            entry.data[CONF_HOST],
+            async_get_clientsession(hass),
+            read_token=entry.data.get(CONF_TOKEN),
+            write_token=entry.data.get(CONF_WRITE_TOKEN),
+        )
+    except WattwaechterInvalidHostError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_host",
+            translation_placeholders={"host": entry.data[CONF_HOST]},
+        ) from err
+
+    interval = entry.options.get(CONF_SCAN_INTERVAL)
+    meter = MeterCoordinator(
+        hass,
+        entry,
+        client,
+        DEFAULT_SCAN_INTERVAL if interval is None else timedelta(seconds=interval),
+    )
+    system = SystemCoordinator(hass, entry, client)
+    entry.runtime_data = WattwaechterRuntimeData(
+        client=client, meter=meter, system=system
+    )
+
+    # System info first: it names the device (model, firmware, MAC) before the
+    # entities register it. Its failure is fatal only here, at setup.
+    await system.async_config_entry_first_refresh()
+    await meter.async_config_entry_first_refresh()
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> bool:
+    """Unload the platforms; the coordinators stop with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

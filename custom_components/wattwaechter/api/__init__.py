@@ -1,0 +1,68 @@
+"""HA-free client of the WattWächter Plus local REST API."""
+
+from .budget import Priority, RequestGate
+from .client import Access, WattwaechterClient
+from .errors import (
+    WattwaechterAuthError,
+    WattwaechterBadResponseError,
+    WattwaechterBusyError,
+    WattwaechterConnectionError,
+    WattwaechterError,
+    WattwaechterForbiddenError,
+    WattwaechterInvalidHostError,
+    WattwaechterNoDataError,
+    WattwaechterRateLimitedError,
+    WattwaechterRetryLaterError,
+    WattwaechterTimeoutError,
+)
+from .host import HostAddress, parse_host
+from .models import (
+    Alive,
+    HighResHistory,
+    HighResItem,
+    LedStatus,
+    LowResHistory,
+    LowResItem,
+    MeterReading,
+    ModbusStatus,
+    MqttStatus,
+    ObisValue,
+    OtaInfo,
+    PendingTokens,
+    Settings,
+    SystemInfo,
+)
+
+__all__ = [
+    "Access",
+    "Alive",
+    "HighResHistory",
+    "HighResItem",
+    "HostAddress",
+    "LedStatus",
+    "LowResHistory",
+    "LowResItem",
+    "MeterReading",
+    "ModbusStatus",
+    "MqttStatus",
+    "ObisValue",
+    "OtaInfo",
+    "PendingTokens",
+    "Priority",
+    "RequestGate",
+    "Settings",
+    "SystemInfo",
+    "WattwaechterAuthError",
+    "WattwaechterBadResponseError",
+    "WattwaechterBusyError",
+    "WattwaechterClient",
+    "WattwaechterConnectionError",
+    "WattwaechterError",
+    "WattwaechterForbiddenError",
+    "WattwaechterInvalidHostError",
+    "WattwaechterNoDataError",
+    "WattwaechterRateLimitedError",
+    "WattwaechterRetryLaterError",
+    "WattwaechterTimeoutError",
+    "parse_host",
+]

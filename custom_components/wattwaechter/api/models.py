@@ -1,0 +1,464 @@
+"""Frozen models of the device's JSON, parsed leniently.
+
+The firmware sends numbers as strings, NaN, missing keys and new keys. A value
+that cannot be read becomes ``None`` (or is kept as text when it is a text
+register such as a meter serial); parsing never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+import math
+from typing import Any
+
+JsonObject = Mapping[str, Any]
+
+
+def as_float(value: Any) -> float | None:
+    """Return a finite float from a number or a numeric string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_int(value: Any) -> int | None:
+    """Return an int from a number or a numeric string, else None."""
+    number = as_float(value)
+    return None if number is None else int(number)
+
+
+def as_str(value: Any) -> str | None:
+    """Return a non-empty string for strings and numbers, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def as_bool(value: Any) -> bool | None:
+    """Return a bool from a JSON bool, 0/1 or "true"/"false", else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def as_object(value: Any) -> JsonObject:
+    """Return the value if it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Alive:
+    """``GET /system/alive``: the one endpoint that never needs a token."""
+
+    alive: bool
+    version: str | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Alive:
+        """Parse the alive answer."""
+        obj = as_object(data)
+        return cls(
+            alive=as_bool(obj.get("alive")) is True, version=as_str(obj.get("version"))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ObisValue:
+    """One register of ``/history/latest``.
+
+    ``value`` is a float for numeric registers (also when sent as a string),
+    the text for text registers (serial, status word), or None when unreadable.
+    """
+
+    code: str
+    value: float | str | None
+    unit: str
+    name: str
+
+    @classmethod
+    def from_json(cls, code: str, data: Any) -> ObisValue:
+        """Parse one register."""
+        obj = as_object(data)
+        raw = obj.get("value")
+        value: float | str | None = as_float(raw)
+        if value is None and isinstance(raw, str) and raw.strip():
+            stripped = raw.strip()
+            # "nan"/"inf" are unreadable numbers, not text registers.
+            value = (
+                None if stripped.lower() in ("nan", "-nan", "inf", "-inf") else stripped
+            )
+        return cls(
+            code=code,
+            value=value,
+            unit=as_str(obj.get("unit")) or "",
+            name=as_str(obj.get("name")) or "",
+        )
+
+    @property
+    def number(self) -> float | None:
+        """Return the value if it is a number."""
+        return self.value if isinstance(self.value, float) else None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """``GET /history/latest``: every OBIS register in one response."""
+
+    timestamp: int | None
+    values: Mapping[str, ObisValue]
+    gas_water: JsonObject | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> MeterReading:
+        """Parse a reading; every key holding an object with a value is a register."""
+        obj = as_object(data)
+        values = {
+            str(code): ObisValue.from_json(str(code), item)
+            for code, item in obj.items()
+            if code != "gw" and isinstance(item, Mapping)
+        }
+        gw = obj.get("gw")
+        return cls(
+            timestamp=as_int(obj.get("timestamp")),
+            values=values,
+            gas_water=gw if isinstance(gw, Mapping) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SystemInfo:
+    """``GET /system/info``: sections of ``{name, value, unit}`` rows."""
+
+    sections: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def from_json(cls, data: Any) -> SystemInfo:
+        """Parse the sections; values become strings, unreadable rows are skipped."""
+        sections: dict[str, dict[str, str]] = {}
+        for section, rows in as_object(data).items():
+            if not isinstance(rows, list):
+                continue
+            parsed: dict[str, str] = {}
+            for row in rows:
+                row_obj = as_object(row)
+                name = as_str(row_obj.get("name"))
+                value = as_str(row_obj.get("value"))
+                if name is not None and value is not None:
+                    parsed[name] = value
+            sections[str(section)] = parsed
+        return cls(sections=sections)
+
+    def get(self, section: str, name: str) -> str | None:
+        """Return one value, or None."""
+        return self.sections.get(section, {}).get(name)
+
+    @property
+    def esp_id(self) -> str | None:
+        """Return the device ID (the bare MAC) exactly as the device sends it."""
+        return self.get("esp", "esp_id")
+
+    @property
+    def firmware(self) -> str | None:
+        """Return the firmware version."""
+        return self.get("esp", "os_version")
+
+    @property
+    def model_id(self) -> str | None:
+        """Return the model ID on newer firmware (ww_plus, ww_gw_mf, ...)."""
+        return self.get("esp", "model_id")
+
+    @property
+    def product_name(self) -> str | None:
+        """Return the product name on newer firmware."""
+        return self.get("esp", "product_name")
+
+    @property
+    def mac_address(self) -> str | None:
+        """Return the MAC address in colon form."""
+        return self.get("wifi", "mac_address")
+
+    @property
+    def mdns_name(self) -> str | None:
+        """Return the mDNS host name (wattwaechter-<id>.local)."""
+        return self.get("wifi", "mdns_name")
+
+    @property
+    def ip_address(self) -> str | None:
+        """Return the IP address."""
+        return self.get("wifi", "ip_address")
+
+    @property
+    def ssid(self) -> str | None:
+        """Return the Wi-Fi network name."""
+        return self.get("wifi", "ssid")
+
+    @property
+    def signal_strength(self) -> int | None:
+        """Return the Wi-Fi signal in dBm."""
+        return as_int(self.get("wifi", "signal_strength"))
+
+    @property
+    def free_heap(self) -> int | None:
+        """Return the free heap in bytes."""
+        return as_int(self.get("heap", "free_heap"))
+
+    @property
+    def uptime(self) -> str | None:
+        """Return the uptime text as the device formats it ("2d 5h 30m")."""
+        return self.get("uptime", "uptime")
+
+
+@dataclass(frozen=True, slots=True)
+class LedStatus:
+    """``GET /system/led``: read-only LED status."""
+
+    status: str | None
+    enabled: bool | None
+    color: str | None
+    mode: str | None
+    priority: int | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> LedStatus:
+        """Parse the LED status; unknown enum values are kept as text."""
+        obj = as_object(data)
+        status = as_str(obj.get("status"))
+        return cls(
+            status=status.upper() if status else None,
+            enabled=as_bool(obj.get("enabled")),
+            color=as_str(obj.get("color")),
+            mode=as_str(obj.get("mode")),
+            priority=as_int(obj.get("priority")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """``GET /settings``: the fields the integration uses, plus the raw object."""
+
+    led_enable: bool | None
+    api_auth_required: bool | None
+    device_name: str | None
+    timezone: str | None
+    language: str | None
+    raw: JsonObject = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Settings:
+        """Parse the settings."""
+        obj = as_object(data)
+        return cls(
+            led_enable=as_bool(obj.get("ledEnable")),
+            api_auth_required=as_bool(obj.get("api_auth_required")),
+            device_name=as_str(obj.get("device_name")),
+            timezone=as_str(obj.get("timezone")),
+            language=as_str(as_object(obj.get("language")).get("active")),
+            raw=obj,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OtaInfo:
+    """``GET /ota/check``: what the vendor's update server offers."""
+
+    update_available: bool
+    version: str | None
+    tag: str | None
+    release_date: str | None
+    release_note_de: str | None
+    release_note_en: str | None
+    last_checked: int | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> OtaInfo:
+        """Parse the OTA check; missing keys and empty strings become None."""
+        obj = as_object(as_object(data).get("data"))
+        return cls(
+            update_available=as_bool(obj.get("update_available")) is True,
+            version=as_str(obj.get("version")),
+            tag=as_str(obj.get("tag")),
+            release_date=as_str(obj.get("release_date")),
+            release_note_de=as_str(obj.get("release_note_de")),
+            release_note_en=as_str(obj.get("release_note_en")),
+            last_checked=as_int(obj.get("last_checked")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HighResItem:
+    """One 15-minute slot of ``/history/highRes``."""
+
+    timestamp: int
+    import_total_kwh: float | None
+    export_total_kwh: float | None
+    import_kw: float | None
+    export_kw: float | None
+    power_w: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HighResHistory:
+    """``GET /history/highRes?date=``: the 15-minute slots of one local day."""
+
+    start: date | None
+    items: tuple[HighResItem, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> HighResHistory:
+        """Parse the day; items without a timestamp are skipped."""
+        obj = as_object(data)
+        items: list[HighResItem] = []
+        for raw in obj.get("items") or ():
+            item = as_object(raw)
+            timestamp = as_int(item.get("timestamp"))
+            if timestamp is None:
+                continue
+            items.append(
+                HighResItem(
+                    timestamp=timestamp,
+                    import_total_kwh=as_float(
+                        item.get("import_total_kWh", item.get("import_total_m3"))
+                    ),
+                    export_total_kwh=as_float(item.get("export_total_kWh")),
+                    import_kw=as_float(item.get("import_kW")),
+                    export_kw=as_float(item.get("export_kW")),
+                    power_w=as_float(item.get("power_W")),
+                )
+            )
+        return cls(start=_parse_date(obj.get("start")), items=tuple(items))
+
+
+@dataclass(frozen=True, slots=True)
+class LowResItem:
+    """One day of ``/history/lowRes``."""
+
+    day: date | None
+    timestamp: int
+    import_total_kwh: float | None
+    export_total_kwh: float | None
+    import_kwh: float | None
+    export_kwh: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LowResHistory:
+    """``GET /history/lowRes?start=&days=``: daily values."""
+
+    start: date | None
+    items: tuple[LowResItem, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> LowResHistory:
+        """Parse the days; items without a timestamp are skipped."""
+        obj = as_object(data)
+        items: list[LowResItem] = []
+        for raw in obj.get("items") or ():
+            item = as_object(raw)
+            timestamp = as_int(item.get("timestamp"))
+            if timestamp is None:
+                continue
+            items.append(
+                LowResItem(
+                    day=_parse_date(item.get("date")),
+                    timestamp=timestamp,
+                    import_total_kwh=as_float(
+                        item.get("import_total_kWh", item.get("import_total_m3"))
+                    ),
+                    export_total_kwh=as_float(item.get("export_total_kWh")),
+                    import_kwh=as_float(item.get("import_kWh", item.get("import_m3"))),
+                    export_kwh=as_float(item.get("export_kWh")),
+                )
+            )
+        return cls(start=_parse_date(obj.get("start")), items=tuple(items))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTokens:
+    """``POST /auth/tokens/generate``: tokens that become active on confirm."""
+
+    read_token: str | None
+    write_token: str | None
+    expires_in: int | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> PendingTokens:
+        """Parse the pending token pair."""
+        obj = as_object(data)
+        pending = as_object(obj.get("pending"))
+        return cls(
+            read_token=as_str(pending.get("token_read")),
+            write_token=as_str(pending.get("token_write")),
+            expires_in=as_int(obj.get("expires_in")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MqttStatus:
+    """``GET /mqtt/status``."""
+
+    enabled: bool | None
+    state: str | None
+    host: str | None
+    last_error_message: str | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> MqttStatus:
+        """Parse the MQTT status."""
+        obj = as_object(data)
+        return cls(
+            enabled=as_bool(obj.get("enabled")),
+            state=as_str(obj.get("state")),
+            host=as_str(obj.get("host")),
+            last_error_message=as_str(obj.get("last_error_message")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModbusStatus:
+    """``GET /modbus/status``."""
+
+    enabled: bool | None
+    running: bool | None
+    port: int | None
+    active_connections: int | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> ModbusStatus:
+        """Parse the Modbus TCP status."""
+        obj = as_object(data)
+        return cls(
+            enabled=as_bool(obj.get("enabled")),
+            running=as_bool(obj.get("running")),
+            port=as_int(obj.get("port")),
+            active_connections=as_int(obj.get("active_connections")),
+        )
+
+
+def _parse_date(value: Any) -> date | None:
+    """Parse YYYY-MM-DD (or the date part of an ISO timestamp)."""
+    text = as_str(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None

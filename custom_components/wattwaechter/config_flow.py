@@ -1,0 +1,304 @@
+"""Config flow: zeroconf discovery, manual host, token, reauth and reconfigure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+import re
+from typing import Any
+
+from homeassistant.components import onboarding
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_HOST,
+    CONF_MAC,
+    CONF_MODEL,
+    CONF_TOKEN,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import voluptuous as vol
+
+from .api import (
+    HostAddress,
+    SystemInfo,
+    WattwaechterAuthError,
+    WattwaechterBadResponseError,
+    WattwaechterClient,
+    WattwaechterConnectionError,
+    WattwaechterError,
+    WattwaechterInvalidHostError,
+    WattwaechterNoDataError,
+    WattwaechterRetryLaterError,
+)
+from .const import CONF_FW_VERSION, DOMAIN, MODEL_ID_PLUS, MODEL_NAMES, TXT_MODEL_IDS
+
+_LOGGER = logging.getLogger(__name__)
+
+# wattwaechter-aabbccddeeff(.local.) or an instance name like WWP-AABBCCDDEEFF.
+_ID_IN_NAME = re.compile(r"(?:wattwaechter|wwp|wwgw)-([0-9a-f]{12})\b", re.IGNORECASE)
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def device_id_from_discovery(discovery_info: ZeroconfServiceInfo) -> str:
+    """Return the bare-MAC device ID the way HA core's wattwaechter forms it.
+
+    TXT ``id`` is ``WWP-<MAC>`` (Plus) or ``WWGW-<MAC>`` (gas/water); without it
+    the TXT ``mac``, and for the plain ``_http`` advertisement the host name.
+    """
+    properties = discovery_info.properties
+    if device_id := str(properties.get("id", "")).rpartition("-")[2]:
+        return device_id
+    if device_id := str(properties.get("mac", "")).replace(":", "").upper():
+        return device_id
+    for text in (discovery_info.hostname, discovery_info.name):
+        if match := _ID_IN_NAME.search(text or ""):
+            return match.group(1).upper()
+    return ""
+
+
+class CannotProbe(Exception):
+    """The device check failed; ``error`` is the form error key."""
+
+    def __init__(self, error: str, field: str = "base") -> None:
+        """Keep the form error key and the field it belongs to."""
+        super().__init__(error)
+        self.error = error
+        self.field = field
+
+
+class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a WattWächter by discovery or by host."""
+
+    # Core's scheme: entries of either integration load in the other.
+    VERSION = 1
+    MINOR_VERSION = 3
+
+    def __init__(self) -> None:
+        """Start with nothing known about the device."""
+        self._host = ""
+        self._device_id = ""
+        self._model: str | None = None
+        self._fw_version: str | None = None
+        self._mac = ""
+        self._name: str | None = None
+
+    async def _probe(self, host: str, token: str | None = None) -> SystemInfo:
+        """Read the device's system info (and name); raise CannotProbe on failure."""
+        try:
+            client = WattwaechterClient(
+                host, async_get_clientsession(self.hass), read_token=token
+            )
+        except WattwaechterInvalidHostError as err:
+            raise CannotProbe(err.reason, CONF_HOST) from err
+        try:
+            info = await client.system_info()
+        except WattwaechterAuthError as err:
+            raise CannotProbe("invalid_auth") from err
+        except WattwaechterRetryLaterError as err:
+            raise CannotProbe("device_busy") from err
+        except WattwaechterConnectionError as err:
+            raise CannotProbe("cannot_connect") from err
+        except (WattwaechterBadResponseError, WattwaechterNoDataError) as err:
+            raise CannotProbe("not_wattwaechter") from err
+        except WattwaechterError as err:
+            raise CannotProbe("cannot_connect") from err
+        if not info.esp_id:
+            raise CannotProbe("not_wattwaechter")
+        self._host = client.host
+        try:
+            self._name = (await client.settings()).device_name
+        except WattwaechterError:
+            self._name = None
+        self._take_system_info(info)
+        return info
+
+    def _take_system_info(self, info: SystemInfo) -> None:
+        """Fill what discovery did not tell from the system info."""
+        self._device_id = self._device_id or info.esp_id or ""
+        self._mac = self._mac or info.mac_address or ""
+        self._fw_version = info.firmware or self._fw_version
+        self._model = info.model_id or self._model or MODEL_ID_PLUS
+
+    def _title(self) -> str:
+        """Return the device's own name, or core's default title."""
+        return self._name or f"WattWächter {self._device_id[-4:]}"
+
+    def _create_entry(self, token: str | None = None) -> ConfigFlowResult:
+        """Create the entry with core's data keys."""
+        return self.async_create_entry(
+            title=self._title(),
+            data={
+                CONF_HOST: self._host,
+                CONF_TOKEN: token,
+                CONF_DEVICE_ID: self._device_id,
+                CONF_MODEL: self._model,
+                CONF_FW_VERSION: self._fw_version,
+                CONF_MAC: self._mac,
+            },
+        )
+
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """Handle a device found on ``_wattwaechter._tcp`` or ``_http._tcp``."""
+        port = discovery_info.port
+        self._host = HostAddress(
+            str(discovery_info.ip_address), None if port in (None, 80) else port
+        ).authority
+        self._device_id = device_id_from_discovery(discovery_info)
+        if not self._device_id:
+            return self.async_abort(reason="no_device_id")
+        model = discovery_info.properties.get("model")
+        self._model = TXT_MODEL_IDS.get(model, model) if model else None
+        self._fw_version = discovery_info.properties.get("ver")
+        self._mac = discovery_info.properties.get("mac", "")
+
+        await self.async_set_unique_id(self._device_id)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
+
+        try:
+            await self._probe(self._host)
+        except CannotProbe as err:
+            if err.error != "invalid_auth":
+                return self.async_abort(reason="cannot_connect")
+            self.context["title_placeholders"] = {"name": self._title()}
+            return await self.async_step_auth()
+        self.context["title_placeholders"] = {"name": self._title()}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the user to add the discovered device (not during onboarding)."""
+        if user_input is not None or not onboarding.async_is_onboarded(self.hass):
+            return self._create_entry()
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            description_placeholders={
+                "name": self._title(),
+                "model": MODEL_NAMES.get(self._model or "", "WattWächter"),
+                "firmware": self._fw_version or "?",
+                "host": self._host,
+            },
+        )
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the host and check that a WattWächter answers there."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                await self._probe(user_input[CONF_HOST])
+            except CannotProbe as err:
+                if err.error == "invalid_auth":
+                    return await self.async_step_auth()
+                errors[err.field] = err.error
+            else:
+                await self.async_set_unique_id(self._device_id, raise_on_progress=False)
+                self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
+                return self._create_entry()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_HOST): TextSelector()}), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_auth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the API token of a device with authentication on."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            token = user_input[CONF_TOKEN].strip()
+            try:
+                await self._probe(self._host, token)
+            except CannotProbe as err:
+                errors[err.field] = err.error
+            else:
+                await self.async_set_unique_id(self._device_id, raise_on_progress=False)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: self._host, CONF_TOKEN: token}
+                )
+                return self._create_entry(token)
+        return self.async_show_form(
+            step_id="auth",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _PASSWORD}),
+            description_placeholders={"host": self._host},
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication after the device refused the token (401)."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new token and check it belongs to the same device."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            token = user_input[CONF_TOKEN].strip()
+            try:
+                info = await self._probe(entry.data[CONF_HOST], token)
+            except CannotProbe as err:
+                errors[err.field] = err.error
+            else:
+                await self.async_set_unique_id(info.esp_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: token}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _PASSWORD}),
+            description_placeholders={"host": entry.data[CONF_HOST]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the host or token; an empty token field keeps the stored one."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            token = (user_input.get(CONF_TOKEN) or "").strip() or entry.data.get(
+                CONF_TOKEN
+            )
+            try:
+                info = await self._probe(user_input[CONF_HOST], token)
+            except CannotProbe as err:
+                errors[err.field] = err.error
+            else:
+                await self.async_set_unique_id(info.esp_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_HOST: self._host, CONF_TOKEN: token}
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HOST): TextSelector(),
+                vol.Optional(CONF_TOKEN): _PASSWORD,
+            }
+        )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {CONF_HOST: (user_input or entry.data)[CONF_HOST]}
+            ),
+            errors=errors,
+        )

@@ -1,0 +1,33 @@
+"""Constants of the WattWächter integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "wattwaechter"
+MANUFACTURER: Final = "SmartCircuits GmbH"
+
+# Config entry data. The keys are the ones HA core's wattwaechter uses, so an
+# entry created by either integration loads in the other.
+CONF_FW_VERSION: Final = "fw_version"
+CONF_WRITE_TOKEN: Final = "write_token"
+
+# Options.
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+
+DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
+SYSTEM_INTERVAL: Final = timedelta(minutes=5)
+
+MODEL_ID_PLUS: Final = "ww_plus"
+MODEL_NAMES: Final[dict[str, str]] = {
+    MODEL_ID_PLUS: "WattWächter Plus",
+    "ww_gw_mf": "WattWächter Gas/Wasser",
+    "ww_gw_id": "WattWächter Gas/Wasser",
+}
+# The mDNS model TXT record, which core also stored as the entry's model.
+TXT_MODEL_IDS: Final[dict[str, str]] = {
+    "WW-Plus": MODEL_ID_PLUS,
+    "WW-GW-MF": "ww_gw_mf",
+    "WW-GW-ID": "ww_gw_id",
+}

@@ -1,0 +1,64 @@
+"""Fixtures of the Home Assistant tests: custom integration on, setup via the flow."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from unittest.mock import PropertyMock, patch
+
+import pytest
+
+from custom_components.wattwaechter.const import DOMAIN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from simulator import Simulator
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/wattwaechter instead of core's integration."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, including the disabled-by-default ones."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+async def device(hass: HomeAssistant, simulator: Simulator) -> AsyncIterator[Simulator]:
+    """The simulator, started after (and so stopped before) Home Assistant."""
+    yield simulator
+
+
+async def setup_via_flow(
+    hass: HomeAssistant, sim: Simulator, token: str | None = None
+) -> ConfigEntry:
+    """Add the simulated device through the real user flow, as a user would."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: f"127.0.0.1:{sim.port}"}
+    )
+    if result["type"] is FlowResultType.FORM and result["step_id"] == "auth":
+        assert token is not None, "the device asked for a token"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: token}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry: ConfigEntry = result["result"]
+    return entry
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
+    """A loaded entry for the simulated device (auth off)."""
+    return await setup_via_flow(hass, device)
