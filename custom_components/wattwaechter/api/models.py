@@ -65,6 +65,11 @@ def as_object(value: Any) -> JsonObject:
     return value if isinstance(value, Mapping) else {}
 
 
+def as_list(value: Any) -> list[Any]:
+    """Return the value if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 @dataclass(frozen=True, slots=True)
 class Alive:
     """``GET /system/alive``: the one endpoint that never needs a token."""
@@ -327,7 +332,7 @@ class HighResHistory:
         """Parse the day; items without a timestamp are skipped."""
         obj = as_object(data)
         items: list[HighResItem] = []
-        for raw in obj.get("items") or ():
+        for raw in as_list(obj.get("items")):
             item = as_object(raw)
             timestamp = as_int(item.get("timestamp"))
             if timestamp is None:
@@ -371,7 +376,7 @@ class LowResHistory:
         """Parse the days; items without a timestamp are skipped."""
         obj = as_object(data)
         items: list[LowResItem] = []
-        for raw in obj.get("items") or ():
+        for raw in as_list(obj.get("items")):
             item = as_object(raw)
             timestamp = as_int(item.get("timestamp"))
             if timestamp is None:
