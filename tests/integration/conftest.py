@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import Generator
 from unittest.mock import PropertyMock, patch
 
-import pytest
-
-from custom_components.wattwaechter.const import DOMAIN
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.wattwaechter.const import DOMAIN
 from simulator import Simulator
 
 
@@ -32,9 +32,9 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 
 @pytest.fixture
-async def device(hass: HomeAssistant, simulator: Simulator) -> AsyncIterator[Simulator]:
+async def device(hass: HomeAssistant, simulator: Simulator) -> Simulator:
     """The simulator, started after (and so stopped before) Home Assistant."""
-    yield simulator
+    return simulator
 
 
 async def setup_via_flow(
