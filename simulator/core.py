@@ -1,0 +1,309 @@
+"""The ``Simulator``: one simulated WattWächter Plus served over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+import contextlib
+import math
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from .app import build_app
+from .config import SimulatorConfig, coerce_json_changes
+from .device import Device, DeviceState
+from .faults import FaultMode, FaultSet
+from .mdns import MdnsAdvertiser, first_lan_ipv4
+from .meter import MeterModel, to_kilo
+from .requestlog import RequestLogEntry
+
+MDNS_POLL_SECONDS = 1.0
+"""How often (real time) the mDNS TXT ``ver`` is compared with the firmware."""
+_ANY_HOSTS = frozenset({"", "0.0.0.0", "::"})
+
+
+class Simulator:
+    """A simulated device with a control API; see the package docstring."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        """Create the simulator (nothing listens before ``start()``)."""
+        self.device = Device(config or SimulatorConfig())
+        self.faults = FaultSet()
+        self._log: list[RequestLogEntry] = []
+        self._release = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._host = ""
+        self._port = 0
+        self._lan_ip: str | None = None
+        self._mdns: MdnsAdvertiser | None = None
+        self._mdns_task: asyncio.Task[None] | None = None
+
+    # --- properties ---------------------------------------------------------
+
+    @property
+    def config(self) -> SimulatorConfig:
+        """Return the current configuration."""
+        return self.device.config
+
+    @property
+    def state(self) -> DeviceState:
+        """Return the device state, with time-driven transitions applied."""
+        self.device.advance()
+        return self.device.state
+
+    @property
+    def meter(self) -> MeterModel:
+        """Return the energy model (to compute expected readings in tests)."""
+        return self.device.model
+
+    @property
+    def host(self) -> str:
+        """Return the host the HTTP server is bound to."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """Return the TCP port of the HTTP server (0 before ``start()``)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Return ``http://host:port`` (without ``/api/v1``)."""
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def ip_address(self) -> str:
+        """Return the address the device reports and advertises."""
+        if self.config.advertise_ip:
+            return self.config.advertise_ip
+        if self._host not in _ANY_HOSTS and self._host != "localhost":
+            return self._host
+        if self._lan_ip is None:
+            self._lan_ip = first_lan_ipv4()
+        return self._lan_ip
+
+    @property
+    def request_log(self) -> list[RequestLogEntry]:
+        """Return a copy of the request log (oldest first)."""
+        return list(self._log)
+
+    @property
+    def running(self) -> bool:
+        """Return True while the HTTP server is running."""
+        return self._runner is not None
+
+    def now(self) -> float:
+        """Return the simulator clock."""
+        return self.device.now()
+
+    # --- life cycle ---------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Start serving on ``host``:``port`` (0 picks a free port).
+
+        The device boots now: uptime starts and the first-reading window
+        (``first_reading_delay``) begins.
+        """
+        if self._runner is not None:
+            msg = "simulator already started"
+            raise RuntimeError(msg)
+        self.device.state.boot_time = self.device.now()
+        runner = web.AppRunner(build_app(self), shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._host = host
+        self._port = _bound_port(runner, port)
+        if self.config.mdns:
+            try:
+                await self._start_mdns()
+            except BaseException:
+                await self.stop()
+                raise
+
+    async def _start_mdns(self) -> None:
+        """Register the service and watch the firmware version."""
+        config = self.config
+        self._mdns = MdnsAdvertiser(
+            device_id=config.device_id,
+            model=config.model,
+            mac=config.mac,
+            port=self._port,
+            address=self.ip_address,
+        )
+        await self._mdns.start(self.device.state.firmware)
+        self._mdns_task = asyncio.create_task(self._watch_version())
+
+    async def _watch_version(self) -> None:
+        """Update TXT ``ver`` once an OTA has installed a new version."""
+        while self._mdns is not None:
+            await asyncio.sleep(MDNS_POLL_SECONDS)
+            await self.sync_mdns()
+
+    async def sync_mdns(self) -> None:
+        """Advertise the current firmware version over mDNS now."""
+        if self._mdns is not None:
+            await self._mdns.update(self.state.firmware)
+
+    async def stop(self) -> None:
+        """Stop serving, release hanging requests and unregister mDNS."""
+        self._release_hangs()
+        if self._mdns_task is not None:
+            self._mdns_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._mdns_task
+            self._mdns_task = None
+        if self._mdns is not None:
+            mdns, self._mdns = self._mdns, None
+            await mdns.stop()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        """Start on 127.0.0.1 with a free port."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the simulator."""
+        await self.stop()
+
+    # --- faults, log and config -----------------------------------------------
+
+    def set_fault(
+        self, mode: FaultMode | str, paths: Iterable[str] | None = None
+    ) -> None:
+        """Activate fault ``mode`` for ``paths`` (None = every API path)."""
+        self.faults.set(mode, paths)
+
+    def clear_fault(self, mode: FaultMode | str) -> None:
+        """Deactivate fault ``mode``; hanging requests end at once."""
+        self.faults.clear(mode)
+        if FaultMode(mode) is FaultMode.TIMEOUT:
+            self._release_hangs()
+
+    def clear_faults(self) -> None:
+        """Deactivate every fault; hanging requests end at once."""
+        self.faults.clear_all()
+        self._release_hangs()
+
+    def clear_log(self) -> None:
+        """Empty the request log."""
+        self._log.clear()
+
+    def record(self, entry: RequestLogEntry) -> None:
+        """Append one entry to the request log."""
+        self._log.append(entry)
+
+    def configure(self, **changes: Any) -> None:
+        """Change configuration fields at run time.
+
+        Fields mirrored in the device state follow: ``auth_required``
+        (``settings.api_auth_required``), ``read_token``/``write_token``,
+        ``device_name``, ``timezone``, ``firmware``, ``medium``/``seed``.
+        ``device_id``, ``mdns`` and ``advertise_ip`` take effect at the next
+        ``start()``.
+        """
+        old = self.config
+        new = old.replace(**changes)
+        self.device.apply_config(old, new)
+
+    def configure_from_json(self, changes: Mapping[str, Any]) -> None:
+        """Apply control-endpoint changes after checking their JSON types."""
+        self.configure(**coerce_json_changes(self.config, changes))
+
+    async def hang(self) -> None:
+        """Wait ``timeout_seconds``, or less if the timeout fault is cleared."""
+        release = self._release
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(release.wait(), self.config.timeout_seconds)
+
+    def _release_hangs(self) -> None:
+        """End every request hanging under the timeout fault."""
+        self._release.set()
+        self._release = asyncio.Event()
+
+    # --- summary ------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Return the ``GET /_sim/state`` body."""
+        device = self.device
+        device.advance()
+        state = device.state
+        now = device.now()
+        config = self.config
+        imp, exp = device.model.reading(now)
+        if config.medium == "electricity":
+            counters: dict[str, float] = {
+                "import_kWh": to_kilo(imp),
+                "export_kWh": to_kilo(exp),
+            }
+        else:
+            counters = {"volume_m3": to_kilo(imp)}
+        pending = state.pending_tokens
+        return {
+            "now": now,
+            "url": self.url,
+            "device_id": config.device_id,
+            "medium": config.medium,
+            "firmware": state.firmware,
+            "phase": str(device.phase),
+            "uptime_s": math.floor(device.uptime()),
+            "uptime": device.uptime_text(),
+            "boot_time": state.boot_time,
+            "boots": state.boots,
+            "first_reading_pending": device.in_first_reading_window(),
+            "ota": {
+                "update_available": device.update_available(),
+                "offered_version": config.ota_version,
+                "target": state.ota_target,
+                "download_until": state.ota_download_until,
+                "offline_until": state.offline_until,
+                "attempts": state.ota_attempts,
+            },
+            "faults": self.faults.as_json(),
+            "counters": counters,
+            "settings": state.settings,
+            "modbus": state.modbus,
+            "auth": {
+                "required": device.auth_required,
+                "read_token": state.read_token,
+                "write_token": state.write_token,
+                "pending": None
+                if pending is None
+                else {
+                    "token_read": pending.token_read,
+                    "token_write": pending.token_write,
+                    "expires_at": pending.expires_at,
+                },
+            },
+            "rate_limit": {
+                "limit": config.rate_limit,
+                "window": config.rate_window,
+                "in_window": device.rate_window.count(now, config.rate_window),
+            },
+            "history_in_flight": device.history_in_flight,
+            "requests_logged": len(self._log),
+            "mdns": self._mdns is not None,
+        }
+
+
+def _bound_port(runner: web.AppRunner, requested: int) -> int:
+    """Return the port the runner's first socket is bound to."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return requested
