@@ -142,7 +142,7 @@ class WattwaechterClient:
                     status = response.status
                     if status in (429, 503):
                         self._raise_retry_later(status, response.headers)
-                    payload = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                    payload = await _read_body(response.content)
         except TimeoutError as err:
             raise WattwaechterTimeoutError(
                 f"{method} {path}: no answer within {self._timeout:g} s"
@@ -312,6 +312,21 @@ class WattwaechterClient:
             "GET", "/modbus/status", access=Access.READ, priority=priority
         )
         return ModbusStatus.from_json(data)
+
+
+async def _read_body(content: aiohttp.StreamReader) -> bytes:
+    """Read the whole body, but no more than one byte past the size limit.
+
+    ``StreamReader.read(n)`` returns what has arrived so far, so a body that
+    comes in several TCP segments needs a loop.
+    """
+    body = bytearray()
+    while len(body) <= MAX_RESPONSE_BYTES:
+        chunk = await content.read(MAX_RESPONSE_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
 
 
 def _parse_retry_after(value: str | None, default: float) -> float:
