@@ -217,9 +217,8 @@ class Simulator:
         ``device_id``, ``mdns`` and ``advertise_ip`` take effect at the next
         ``start()``.
         """
-        old = self.config
-        new = old.replace(**changes)
-        self.device.apply_config(old, new)
+        new = self.config.replace(**changes)
+        self.device.apply_config(new, changes)
 
     def configure_from_json(self, changes: Mapping[str, Any]) -> None:
         """Apply control-endpoint changes after checking their JSON types."""

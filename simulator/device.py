@@ -8,6 +8,7 @@ right phase at its next request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 import hashlib
@@ -187,23 +188,28 @@ class Device:
         """Return the configured local time zone (``settings.timezone``)."""
         return ZoneInfo(self.state.settings["timezone"])
 
-    def apply_config(self, old: SimulatorConfig, new: SimulatorConfig) -> None:
-        """Mirror run-time config changes into the device state."""
+    def apply_config(self, new: SimulatorConfig, changed: Iterable[str]) -> None:
+        """Mirror run-time config changes (field names ``changed``) into the state.
+
+        A mirrored field given to ``configure()`` always wins, even when the
+        device changed its copy since (e.g. auth switched by ``POST /settings``).
+        """
         self.config = new
         state = self.state
-        if new.auth_required != old.auth_required:
+        changed = set(changed)
+        if "auth_required" in changed:
             state.settings["api_auth_required"] = new.auth_required
-        if new.read_token != old.read_token:
+        if "read_token" in changed:
             state.read_token = new.read_token
-        if new.write_token != old.write_token:
+        if "write_token" in changed:
             state.write_token = new.write_token
-        if new.device_name != old.device_name:
+        if "device_name" in changed:
             state.settings["device_name"] = new.device_name
-        if new.timezone != old.timezone:
+        if "timezone" in changed:
             state.settings["timezone"] = new.timezone
-        if new.firmware != old.firmware:
+        if "firmware" in changed:
             state.firmware = new.firmware
-        if (new.medium, new.seed) != (old.medium, old.seed):
+        if changed & {"medium", "seed"}:
             self.model = MeterModel(new.medium, new.seed)
 
     # --- authentication -------------------------------------------------
