@@ -98,6 +98,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         except WattwaechterInvalidHostError as err:
             raise CannotProbe(err.reason, CONF_HOST) from err
+        self._host = client.host
         try:
             info = await client.system_info()
         except WattwaechterAuthError as err:
@@ -112,7 +113,6 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             raise CannotProbe("cannot_connect") from err
         if not info.esp_id:
             raise CannotProbe("not_wattwaechter")
-        self._host = client.host
         try:
             self._name = (await client.settings()).device_name
         except WattwaechterError:

@@ -23,7 +23,6 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfFrequency,
     UnitOfPower,
-    UnitOfReactiveEnergy,
     UnitOfReactivePower,
     UnitOfVolume,
     UnitOfVolumeFlowRate,
@@ -31,6 +30,8 @@ from homeassistant.const import (
 
 from .api import ObisValue
 
+# HA 2025.5 added UnitOfReactiveEnergy; the string is the same on every version.
+KVARH = "kvarh"
 # Reactive energy has its own device class from HA 2025.5 on; older versions
 # show those registers without one.
 REACTIVE_ENERGY: SensorDeviceClass | None = getattr(
@@ -65,7 +66,7 @@ def _reactive_energy(code: str, key: str) -> ObisSensorDescription:
     return ObisSensorDescription(
         key=code,
         translation_key=key,
-        native_unit_of_measurement=UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+        native_unit_of_measurement=KVARH,
         device_class=REACTIVE_ENERGY,
         state_class=TOTAL_INCREASING,
         suggested_display_precision=2,
@@ -250,7 +251,7 @@ _UNIT_CLASSES: dict[str, tuple[SensorDeviceClass, SensorStateClass]] = {
 _CUMULATIVE_UNITS: dict[str, SensorDeviceClass | None] = {
     UnitOfEnergy.KILO_WATT_HOUR: SensorDeviceClass.ENERGY,
     UnitOfEnergy.WATT_HOUR: SensorDeviceClass.ENERGY,
-    UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR: REACTIVE_ENERGY,
+    KVARH: REACTIVE_ENERGY,
 }
 _VOLUME_BY_MEDIUM = {
     "7": SensorDeviceClass.GAS,

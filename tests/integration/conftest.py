@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
@@ -14,10 +14,33 @@ import pytest
 from custom_components.wattwaechter.const import DOMAIN
 from simulator import Simulator
 
+from .timetravel import TIME_TRAVEL_KEY, VirtualTime
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/wattwaechter instead of core's integration."""
+
+
+@pytest.fixture
+def time_travel(hass: HomeAssistant) -> Generator[VirtualTime]:
+    """Virtual time for Home Assistant's timers and the simulator."""
+    virtual = VirtualTime(hass.loop)
+    hass.data[TIME_TRAVEL_KEY] = virtual
+    yield virtual
+    virtual.restore()
+
+
+@pytest.fixture
+def freezer(time_travel: VirtualTime) -> VirtualTime:
+    """Replace freezegun: ``freezer.tick()`` moves the virtual clock instead."""
+    return time_travel
+
+
+@pytest.fixture
+def sim_clock(time_travel: VirtualTime) -> Callable[[], float]:
+    """The simulator reads the virtual clock."""
+    return time_travel.clock
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.wattwaechter.const import DOMAIN
+
+from .timetravel import TIME_TRAVEL_KEY, VirtualTime, run_due
 
 
 def entity_id(
@@ -32,10 +32,13 @@ def state(
     return found
 
 
-async def advance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move the clock (HA's and the simulator's) and run what became due."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+async def advance(hass: HomeAssistant, *args: Any) -> None:
+    """Move the virtual clock (HA's and the simulator's) and run what became due.
+
+    Called as ``advance(hass, seconds)``; ``advance(hass, freezer, seconds)``
+    is accepted too.
+    """
+    seconds: float = args[-1]
+    time_travel: VirtualTime = hass.data[TIME_TRAVEL_KEY]
+    time_travel.tick(seconds)
+    await run_due(hass)

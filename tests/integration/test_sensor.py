@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import (
     ATTR_STATE_CLASS,
@@ -28,15 +31,19 @@ from .helpers import advance, entity_id, state
 LATEST = "/api/v1/history/latest"
 
 
-async def _device_values(sim: Simulator) -> dict[str, object]:
+async def _device_registers(sim: Simulator) -> dict[str, Any]:
     """Read /history/latest the way the integration does, as the truth to compare."""
-    import aiohttp  # noqa: PLC0415
-
     async with (
         aiohttp.ClientSession() as session,
         session.get(f"{sim.url}{LATEST}") as resp,
     ):
         data = await resp.json(content_type=None)
+    return {code: item for code, item in data.items() if isinstance(item, dict)}
+
+
+async def _device_values(sim: Simulator) -> dict[str, object]:
+    """Return the registers' values as the device sends them."""
+    data = await _device_registers(sim)
     return {
         code: item["value"]
         for code, item in data.items()
@@ -149,15 +156,28 @@ async def test_one_request_per_meter_update(
 ) -> None:
     """Each meter update costs exactly one request: /history/latest."""
     device.clear_log()
-    updates = 30
+    updates = 61
     for _ in range(updates):
         await advance(hass, freezer, 10)
     latest = [r for r in device.request_log if r.path == LATEST]
     assert len(latest) == updates
-    # System info refreshes every 5 minutes on its own, slower coordinator.
-    others = [r for r in device.request_log if r.path != LATEST]
-    assert all(r.path == "/api/v1/system/info" for r in others)
-    assert len(others) == 1
+    # The diagnostic sensors are disabled by default, so nothing else is polled.
+    assert len(device.request_log) == updates
+    assert all(r.status == 200 for r in device.request_log)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_system_info_on_its_own_slow_cadence(
+    hass: HomeAssistant, entry: ConfigEntry, device: Simulator
+) -> None:
+    """With the diagnostic sensors enabled, system info is read every 5 minutes."""
+    device.clear_log()
+    for _ in range(61):
+        await advance(hass, 10)
+    paths = [r.path for r in device.request_log]
+    assert paths.count(LATEST) == 61
+    assert paths.count("/api/v1/system/info") == 2
+    assert len(paths) == 63
     assert all(r.status == 200 for r in device.request_log)
 
 
@@ -212,11 +232,10 @@ async def test_missing_register_is_unavailable(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A register that drops out of the reading makes only its sensor unavailable."""
-    before = set((await _device_values(device)).keys())
+    before = set(await _device_registers(device))
     device.set_fault(FaultMode("missing_fields"))
     await advance(hass, freezer, 10)
-    after = set((await _device_values(device)).keys())
-    gone = before - after
+    gone = before - set(await _device_registers(device))
     assert gone
     for code in gone:
         assert state(hass, entry, code).state == STATE_UNAVAILABLE
