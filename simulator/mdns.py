@@ -68,7 +68,12 @@ class MdnsAdvertiser:
 
     async def start(self, version: str) -> None:
         """Start zeroconf and register the service with firmware ``version``."""
-        self._zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
+        try:
+            self._zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
+        except OSError:
+            # Some interface refused the multicast group (or the interface
+            # list is mocked, as in Home Assistant's tests): use only ours.
+            self._zeroconf = AsyncZeroconf(interfaces=[self._address])
         self._info = self._service_info(version)
         await (await self._zeroconf.async_register_service(self._info))
         self.version = version

@@ -1,0 +1,96 @@
+"""mDNS advertisement, checked with a real zeroconf browser when possible."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+
+import pytest
+from zeroconf import IPVersion
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+from simulator.mdns import SERVICE_TYPE
+
+from .conftest import Clock, SimFactory
+
+INSTANCE = f"WWP-AABBCCDDEEFF.{SERVICE_TYPE}"
+
+
+SIOCGIFADDR = 0x8915
+
+
+def _lan_ipv4() -> str | None:
+    """Return the IPv4 of the first non-loopback interface (Linux only).
+
+    Asked from the kernel because Home Assistant's test plugin mocks
+    ``ifaddr`` (which zeroconf uses) with a made-up 10.10.10.10 adapter.
+    """
+    try:
+        import fcntl  # noqa: PLC0415  # POSIX only
+
+        names = [name for _, name in socket.if_nameindex() if name != "lo"]
+    except (ImportError, OSError):
+        return None
+    for name in names:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                packed = fcntl.ioctl(
+                    sock.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15])
+                )
+            except OSError:
+                continue
+        return socket.inet_ntoa(packed[20:24])
+    return None
+
+
+async def _lookup(
+    zeroconf: AsyncZeroconf, timeout_ms: float = 3000
+) -> AsyncServiceInfo | None:
+    info = AsyncServiceInfo(SERVICE_TYPE, INSTANCE)
+    if await info.async_request(zeroconf.zeroconf, timeout_ms):
+        return info
+    return None
+
+
+async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
+    address = _lan_ipv4()
+    if address is None:
+        pytest.skip("no non-loopback IPv4 interface for multicast DNS")
+    try:
+        browser = AsyncZeroconf(interfaces=[address], ip_version=IPVersion.V4Only)
+    except OSError as err:
+        pytest.skip(f"multicast sockets unavailable here: {err}")
+    try:
+        sim = await make_sim(
+            mdns=True,
+            advertise_ip=address,
+            ota_download_seconds=1,
+            reboot_seconds=1,
+        )
+        info = await _lookup(browser)
+        if info is None:
+            pytest.skip("multicast DNS answers do not arrive on this machine")
+        assert info.port == sim.port
+        assert info.server == "wattwaechter-aabbccddeeff.local."
+        assert socket.inet_ntoa(info.addresses[0]) == address
+        assert info.decoded_properties == {
+            "id": "WWP-AABBCCDDEEFF",
+            "model": "WW-Plus",
+            "ver": "1.2.3",
+            "mac": "AA:BB:CC:DD:EE:FF",
+        }
+        # After an OTA the TXT record carries the new version.
+        sim.device.start_ota()
+        clock.advance(5)
+        await sim.sync_mdns()
+        await asyncio.sleep(0.5)
+        info = await _lookup(browser)
+        assert info is not None
+        assert info.decoded_properties["ver"] == "1.3.0"
+        # Stopping unregisters the service (goodbye packets).
+        await sim.stop()
+        await asyncio.sleep(0.5)
+        assert await _lookup(browser, 700) is None
+    finally:
+        await browser.async_close()
