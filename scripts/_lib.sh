@@ -40,9 +40,10 @@ ensure_venv() {
     "$python" -m venv "$venv" || return 1
   fi
   echo ">> installing $req into $venv (first run: a few minutes)" >&2
-  "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" >&2
-  if ! "$venv/bin/python" -m pip install -q -r "$req" >"$venv/.pip.log" 2>&1; then
-    grep -v "is ignored: it is neither" "$venv/.pip.log" | tail -20 >&2
+  if ! { "$venv/bin/python" -m pip install -q --upgrade pip \
+      && "$venv/bin/python" -m pip install -q -r "$req"; } >"$venv/.pip.log" 2>&1; then
+    # This machine's pip.conf names local indexes that may not exist: skip that noise.
+    { grep -v "is ignored: it is neither" "$venv/.pip.log" || true; } | tail -20 >&2
     return 1
   fi
   echo "$want" >"$venv/.requirements-stamp"
