@@ -165,12 +165,15 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
 
         try:
-            await self._probe(self._host)
+            info = await self._probe(self._host)
         except CannotProbe as err:
             if err.error != "invalid_auth":
                 return self.async_abort(reason="cannot_connect")
             self.context["title_placeholders"] = {"name": self._title()}
             return await self.async_step_auth()
+        if info.esp_id != self._device_id:
+            # A stale advertisement: another device answers at that address now.
+            return self.async_abort(reason="wrong_device")
         self.context["title_placeholders"] = {"name": self._title()}
         return await self.async_step_zeroconf_confirm()
 

@@ -489,6 +489,18 @@ async def test_zeroconf_cannot_connect(
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
 
 
+async def test_zeroconf_stale_address_is_another_device(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """An advertisement whose address now answers with another device ID aborts."""
+    result = await start_zeroconf(
+        hass, wattwaechter_service(device.port, "112233445566")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
 async def test_zeroconf_with_auth(hass: HomeAssistant, device: Simulator) -> None:
     device.configure(auth_required=True)
     result = await start_zeroconf(hass, wattwaechter_service(device.port))
