@@ -81,8 +81,11 @@ async def run(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     mdns = f"on ({sim.ip_address})" if sim.config.mdns else "off"
+    reachable = ""
+    if args.host in ("", "0.0.0.0", "::"):
+        reachable = f" (http://{sim.ip_address}:{sim.port})"
     print(
-        f"WattWächter simulator listening on {sim.url} "
+        f"WattWaechter simulator listening on {sim.url}{reachable} "
         f"device_id={sim.config.device_id} mdns={mdns}",
         flush=True,
     )

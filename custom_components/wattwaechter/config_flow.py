@@ -7,7 +7,6 @@ import logging
 import re
 from typing import Any
 
-from homeassistant.components import onboarding
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import (
     CONF_DEVICE_ID,
@@ -180,8 +179,12 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the user to add the discovered device (not during onboarding)."""
-        if user_input is not None or not onboarding.async_is_onboarded(self.hass):
+        """Ask the user to add the discovered device.
+
+        Also during onboarding: the device then waits under Discovered, so
+        nothing joins Home Assistant without the user saying so.
+        """
+        if user_input is not None:
             return self._create_entry()
         return self.async_show_form(
             step_id="zeroconf_confirm",

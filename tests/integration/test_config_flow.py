@@ -519,14 +519,18 @@ async def test_zeroconf_with_auth(hass: HomeAssistant, device: Simulator) -> Non
     assert result["result"].unique_id == DEVICE_ID
 
 
-async def test_zeroconf_during_onboarding_creates_entry(
+async def test_zeroconf_during_onboarding_waits_for_the_user(
     hass: HomeAssistant, device: Simulator
 ) -> None:
+    """A device found while HA is still onboarding waits under Discovered."""
     with patch(
         "homeassistant.components.onboarding.async_is_onboarded", return_value=False
     ):
         result = await start_zeroconf(hass, wattwaechter_service(device.port))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    result = await submit(hass, result, {})
     assert result["data"] == entry_data(host_of(device))
     assert result["result"].unique_id == DEVICE_ID
 
