@@ -75,7 +75,13 @@ class MdnsAdvertiser:
             # list is mocked, as in Home Assistant's tests): use only ours.
             self._zeroconf = AsyncZeroconf(interfaces=[self._address])
         self._info = self._service_info(version)
-        await (await self._zeroconf.async_register_service(self._info))
+        # A name still cached from a previous run (or another simulator) must
+        # not stop this one; the TXT id, which identifies the device, stays.
+        await (
+            await self._zeroconf.async_register_service(
+                self._info, allow_name_change=True
+            )
+        )
         self.version = version
 
     async def update(self, version: str) -> None:
