@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 import struct
 
@@ -14,7 +15,11 @@ from simulator.mdns import SERVICE_TYPE
 
 from .conftest import Clock, SimFactory
 
-INSTANCE = f"WWP-AABBCCDDEEFF.{SERVICE_TYPE}"
+# A device ID of its own, so a simulator that scripts/develop (or a parallel
+# test run) advertises on the same network cannot collide with this one.
+DEVICE_ID = secrets.token_hex(6).upper()
+MAC = ":".join(DEVICE_ID[i : i + 2] for i in range(0, 12, 2))
+INSTANCE = f"WWP-{DEVICE_ID}.{SERVICE_TYPE}"
 
 
 SIOCGIFADDR = 0x8915
@@ -63,6 +68,7 @@ async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
         pytest.skip(f"multicast sockets unavailable here: {err}")
     try:
         sim = await make_sim(
+            device_id=DEVICE_ID,
             mdns=True,
             advertise_ip=address,
             ota_download_seconds=1,
@@ -72,13 +78,13 @@ async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
         if info is None:
             pytest.skip("multicast DNS answers do not arrive on this machine")
         assert info.port == sim.port
-        assert info.server == "wattwaechter-aabbccddeeff.local."
+        assert info.server == f"wattwaechter-{DEVICE_ID.lower()}.local."
         assert socket.inet_ntoa(info.addresses[0]) == address
         assert info.decoded_properties == {
-            "id": "WWP-AABBCCDDEEFF",
+            "id": f"WWP-{DEVICE_ID}",
             "model": "WW-Plus",
             "ver": "1.2.3",
-            "mac": "AA:BB:CC:DD:EE:FF",
+            "mac": MAC,
         }
         # After an OTA the TXT record carries the new version.
         sim.device.start_ota()
