@@ -64,6 +64,8 @@ class FaultSet:
     def set(self, mode: FaultMode | str, paths: Iterable[str] | None = None) -> None:
         """Activate ``mode`` for ``paths`` (None = every API path)."""
         fault = FaultMode(mode)
+        if isinstance(paths, str):
+            paths = [paths]
         self._active[fault] = (
             None if paths is None else frozenset(normalize_path(p) for p in paths)
         )

@@ -165,7 +165,7 @@ async def test_path_filter(sim: Simulator, session: aiohttp.ClientSession) -> No
     sim.set_fault(FaultMode.HTTP_500, paths=["/api/v1/history/latest"])
     assert (await _raw(session, sim))[0] == 500
     assert (await _raw(session, sim, f"{API}/system/alive"))[0] == 200
-    sim.set_fault(FaultMode.HTTP_500, paths=["system/alive"])
+    sim.set_fault(FaultMode.HTTP_500, paths="system/alive")
     assert (await _raw(session, sim))[0] == 200
     assert (await _raw(session, sim, f"{API}/system/alive"))[0] == 500
 
