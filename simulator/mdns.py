@@ -50,11 +50,11 @@ class MdnsAdvertiser:
         self.version: str | None = None
         """Firmware version currently advertised in TXT ``ver``."""
 
-    def _service_info(self, version: str) -> ServiceInfo:
-        """Return the ServiceInfo carrying ``version``."""
+    def _service_info(self, version: str, name: str | None = None) -> ServiceInfo:
+        """Return the ServiceInfo carrying ``version`` (under ``name`` if given)."""
         return ServiceInfo(
             SERVICE_TYPE,
-            instance_name(self._device_id),
+            name or instance_name(self._device_id),
             addresses=[socket.inet_aton(self._address)],
             port=self._port,
             properties={
@@ -86,9 +86,10 @@ class MdnsAdvertiser:
 
     async def update(self, version: str) -> None:
         """Advertise a new firmware version (after an OTA)."""
-        if self._zeroconf is None or version == self.version:
+        if self._zeroconf is None or self._info is None or version == self.version:
             return
-        self._info = self._service_info(version)
+        # Keep the registered name: registration may have renamed it ("-2").
+        self._info = self._service_info(version, self._info.name)
         await (await self._zeroconf.async_update_service(self._info))
         self.version = version
 

@@ -8,10 +8,10 @@ import socket
 import struct
 
 import pytest
-from zeroconf import IPVersion
+from zeroconf import IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from simulator.mdns import SERVICE_TYPE
+from simulator.mdns import SERVICE_TYPE, MdnsAdvertiser
 
 from .conftest import Clock, SimFactory
 
@@ -100,3 +100,36 @@ async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
         assert await _lookup(browser, 700) is None
     finally:
         await browser.async_close()
+
+
+class _RecordingZeroconf:
+    """Stands in for AsyncZeroconf and records the updated service."""
+
+    def __init__(self) -> None:
+        self.updated: list[ServiceInfo] = []
+
+    async def async_update_service(self, info: ServiceInfo) -> asyncio.Future[None]:
+        self.updated.append(info)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_update_keeps_a_renamed_instance_name() -> None:
+    advertiser = MdnsAdvertiser(
+        device_id="AABBCCDDEEFF",
+        model="WW-Plus",
+        mac="AA:BB:CC:DD:EE:FF",
+        port=80,
+        address="192.0.2.2",
+    )
+    renamed = f"WWP-AABBCCDDEEFF-2.{SERVICE_TYPE}"
+    zeroconf = _RecordingZeroconf()
+    advertiser._zeroconf = zeroconf  # type: ignore[assignment]
+    advertiser._info = advertiser._service_info("1.2.3", renamed)
+    advertiser.version = "1.2.3"
+    await advertiser.update("1.3.0")
+    assert [info.name for info in zeroconf.updated] == [renamed]
+    assert zeroconf.updated[0].decoded_properties["ver"] == "1.3.0"
+    await advertiser.update("1.3.0")  # unchanged: nothing sent
+    assert len(zeroconf.updated) == 1
