@@ -26,17 +26,26 @@ import voluptuous as vol
 
 from .api import (
     HostAddress,
+    Settings,
     SystemInfo,
     WattwaechterAuthError,
     WattwaechterBadResponseError,
     WattwaechterClient,
     WattwaechterConnectionError,
     WattwaechterError,
+    WattwaechterForbiddenError,
     WattwaechterInvalidHostError,
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
 )
-from .const import CONF_FW_VERSION, DOMAIN, MODEL_ID_PLUS, MODEL_NAMES, TXT_MODEL_IDS
+from .const import (
+    CONF_FW_VERSION,
+    CONF_WRITE_TOKEN,
+    DOMAIN,
+    MODEL_ID_PLUS,
+    MODEL_NAMES,
+    TXT_MODEL_IDS,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +53,11 @@ _LOGGER = logging.getLogger(__name__)
 _ID_IN_NAME = re.compile(r"(?:wattwaechter|wwp|wwgw)-([0-9a-f]{12})\b", re.IGNORECASE)
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _field(user_input: Mapping[str, Any], key: str) -> str | None:
+    """Return a stripped token field, or None when it was left empty."""
+    return str(user_input.get(key) or "").strip() or None
 
 
 def device_id_from_discovery(discovery_info: ZeroconfServiceInfo) -> str:
@@ -88,6 +102,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._fw_version: str | None = None
         self._mac = ""
         self._name: str | None = None
+        self._settings: Settings | None = None
 
     async def _probe(self, host: str, token: str | None = None) -> SystemInfo:
         """Read the device's system info (and name); raise CannotProbe on failure."""
@@ -113,11 +128,48 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         if not info.esp_id:
             raise CannotProbe("not_wattwaechter")
         try:
-            self._name = (await client.settings()).device_name
+            self._settings = await client.settings()
         except WattwaechterError:
-            self._name = None
+            self._settings = None
+        self._name = self._settings.device_name if self._settings else None
         self._take_system_info(info)
         return info
+
+    async def _probe_tokens(self, token: str | None, write_token: str | None) -> None:
+        """Probe with the READ token (or the WRITE token alone), then check WRITE."""
+        if token is None and write_token is None:
+            raise CannotProbe("token_required")
+        await self._probe(self._host, token or write_token)
+        if write_token is not None:
+            await self._check_write_token(write_token)
+
+    async def _check_write_token(self, write_token: str) -> None:
+        """Check that a token may write, with a change that changes nothing.
+
+        ``POST /settings`` with the LED setting (or, lacking it, the name) the
+        device already has: 403 means the token may only read. Call after
+        ``_probe`` (it uses the probed host and settings).
+        """
+        client = WattwaechterClient(
+            self._host, async_get_clientsession(self.hass), write_token=write_token
+        )
+        try:
+            settings = self._settings or await client.settings()
+            if settings.led_enable is not None:
+                unchanged: dict[str, Any] = {"ledEnable": settings.led_enable}
+            elif settings.device_name is not None:
+                unchanged = {"device_name": settings.device_name}
+            else:
+                raise CannotProbe("cannot_connect")
+            await client.update_settings(unchanged)
+        except WattwaechterForbiddenError as err:
+            raise CannotProbe("write_token_read_only", CONF_WRITE_TOKEN) from err
+        except WattwaechterAuthError as err:
+            raise CannotProbe("invalid_write_token", CONF_WRITE_TOKEN) from err
+        except WattwaechterRetryLaterError as err:
+            raise CannotProbe("device_busy") from err
+        except WattwaechterError as err:
+            raise CannotProbe("cannot_connect") from err
 
     def _take_system_info(self, info: SystemInfo) -> None:
         """Fill what discovery did not tell from the system info."""
@@ -130,13 +182,16 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the device's own name, or core's default title."""
         return self._name or f"WattWächter {self._device_id[-4:]}"
 
-    def _create_entry(self, token: str | None = None) -> ConfigFlowResult:
-        """Create the entry with core's data keys."""
+    def _create_entry(
+        self, token: str | None = None, write_token: str | None = None
+    ) -> ConfigFlowResult:
+        """Create the entry with core's data keys plus the write token."""
         return self.async_create_entry(
             title=self._title(),
             data={
                 CONF_HOST: self._host,
                 CONF_TOKEN: token,
+                CONF_WRITE_TOKEN: write_token,
                 CONF_DEVICE_ID: self._device_id,
                 CONF_MODEL: self._model,
                 CONF_FW_VERSION: self._fw_version,
@@ -223,23 +278,36 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_auth(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the API token of a device with authentication on."""
+        """Ask for the API tokens of a device with authentication on.
+
+        Either token is enough to read; the write token is checked on its own.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = user_input[CONF_TOKEN].strip()
+            token = _field(user_input, CONF_TOKEN)
+            write_token = _field(user_input, CONF_WRITE_TOKEN)
             try:
-                await self._probe(self._host, token)
+                await self._probe_tokens(token, write_token)
             except CannotProbe as err:
                 errors[err.field] = err.error
             else:
                 await self.async_set_unique_id(self._device_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured(
-                    updates={CONF_HOST: self._host, CONF_TOKEN: token}
+                    updates={
+                        CONF_HOST: self._host,
+                        CONF_TOKEN: token,
+                        CONF_WRITE_TOKEN: write_token,
+                    }
                 )
-                return self._create_entry(token)
+                return self._create_entry(token, write_token)
         return self.async_show_form(
             step_id="auth",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _PASSWORD}),
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_TOKEN): _PASSWORD,
+                    vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
+                }
+            ),
             description_placeholders={"host": self._host},
             errors=errors,
         )
@@ -278,27 +346,38 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the host or token; an empty token field keeps the stored one."""
+        """Change the host or the tokens; an empty token field keeps the stored one.
+
+        A new write token is checked without changing anything on the device.
+        """
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = (user_input.get(CONF_TOKEN) or "").strip() or entry.data.get(
-                CONF_TOKEN
-            )
+            token = _field(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
+            new_write_token = _field(user_input, CONF_WRITE_TOKEN)
+            write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
             try:
-                info = await self._probe(user_input[CONF_HOST], token)
+                info = await self._probe(user_input[CONF_HOST], token or write_token)
+                await self.async_set_unique_id(info.esp_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                if new_write_token is not None:
+                    await self._check_write_token(new_write_token)
             except CannotProbe as err:
                 errors[err.field] = err.error
             else:
-                await self.async_set_unique_id(info.esp_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_HOST: self._host, CONF_TOKEN: token}
+                    entry,
+                    data_updates={
+                        CONF_HOST: self._host,
+                        CONF_TOKEN: token,
+                        CONF_WRITE_TOKEN: write_token,
+                    },
                 )
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST): TextSelector(),
                 vol.Optional(CONF_TOKEN): _PASSWORD,
+                vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
             }
         )
         return self.async_show_form(

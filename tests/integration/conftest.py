@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.wattwaechter.const import DOMAIN
+from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
 from simulator import Simulator
 
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
@@ -61,9 +61,15 @@ async def device(hass: HomeAssistant, simulator: Simulator) -> Simulator:
 
 
 async def setup_via_flow(
-    hass: HomeAssistant, sim: Simulator, token: str | None = None
+    hass: HomeAssistant,
+    sim: Simulator,
+    token: str | None = None,
+    write_token: str | None = None,
 ) -> ConfigEntry:
-    """Add the simulated device through the real user flow, as a user would."""
+    """Add the simulated device through the real user flow, as a user would.
+
+    ``token`` and ``write_token`` go into the auth step, if the device asks.
+    """
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -71,9 +77,10 @@ async def setup_via_flow(
         result["flow_id"], {CONF_HOST: f"127.0.0.1:{sim.port}"}
     )
     if result["type"] is FlowResultType.FORM and result["step_id"] == "auth":
-        assert token is not None, "the device asked for a token"
+        assert token or write_token, "the device asked for a token"
+        tokens = {CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token}
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_TOKEN: token}
+            result["flow_id"], {key: value for key, value in tokens.items() if value}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()

@@ -28,7 +28,11 @@ from custom_components.wattwaechter.api import (
     WattwaechterNoDataError,
 )
 from custom_components.wattwaechter.config_flow import device_id_from_discovery
-from custom_components.wattwaechter.const import CONF_FW_VERSION, DOMAIN
+from custom_components.wattwaechter.const import (
+    CONF_FW_VERSION,
+    CONF_WRITE_TOKEN,
+    DOMAIN,
+)
 from simulator import FaultMode, Simulator, SimulatorConfig
 
 DEVICE_ID = "AABBCCDDEEFF"
@@ -68,11 +72,14 @@ def host_of(sim: Simulator) -> str:
     return f"127.0.0.1:{sim.port}"
 
 
-def entry_data(host: str, token: str | None = None) -> dict[str, Any]:
+def entry_data(
+    host: str, token: str | None = None, write_token: str | None = None
+) -> dict[str, Any]:
     """Return the data of an entry created for the default simulator."""
     return {
         CONF_HOST: host,
         CONF_TOKEN: token,
+        CONF_WRITE_TOKEN: write_token,
         CONF_DEVICE_ID: DEVICE_ID,
         CONF_MODEL: "ww_plus",
         CONF_FW_VERSION: "1.2.3",
@@ -702,3 +709,169 @@ async def test_reconfigure_errors(
     result = await submit(hass, result, {CONF_HOST: host_of(device)})
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_HOST] == host_of(device)
+
+
+# --- the write token -----------------------------------------------------------
+
+SETTINGS = "/api/v1/settings"
+
+
+async def auth_form(hass: HomeAssistant, device: Simulator) -> FlowResult:
+    """Open the auth step for the default device with authentication on."""
+    device.configure(auth_required=True)
+    result = await start_user(hass)
+    result = await submit(hass, result, {CONF_HOST: host_of(device)})
+    assert result["step_id"] == "auth"
+    return result
+
+
+async def test_auth_read_and_write_tokens(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Both tokens are stored apart; the write token is checked without a change."""
+    result = await auth_form(hass, device)
+    device.clear_log()
+    result = await submit(
+        hass, result, {CONF_TOKEN: f" {READ} ", CONF_WRITE_TOKEN: f" {WRITE} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == entry_data(host_of(device), READ, WRITE)
+    # Reads go with the READ token; one POST with the WRITE token checks it.
+    calls = [(r.method, r.path, r.token_level) for r in device.request_log]
+    assert calls == [
+        ("GET", "/api/v1/system/info", "read"),
+        ("GET", SETTINGS, "read"),
+        ("POST", SETTINGS, "write"),
+    ]
+    # The check set the LED to what it already was.
+    assert device.state.settings["ledEnable"] is True
+
+
+async def test_auth_write_token_only(hass: HomeAssistant, device: Simulator) -> None:
+    """The WRITE token alone is enough: it also reads."""
+    result = await auth_form(hass, device)
+    device.clear_log()
+    result = await submit(hass, result, {CONF_TOKEN: "", CONF_WRITE_TOKEN: WRITE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == entry_data(host_of(device), None, WRITE)
+    assert {r.token_level for r in device.request_log} == {"write"}
+
+
+async def test_auth_needs_a_token(hass: HomeAssistant, device: Simulator) -> None:
+    """An empty form asks again, without asking the device."""
+    result = await auth_form(hass, device)
+    device.clear_log()
+    result = await submit(hass, result, {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "token_required"}
+    assert device.request_log == []
+
+
+@pytest.mark.parametrize(
+    ("write_token", "error"),
+    [(READ, "write_token_read_only"), ("WRONGTOKEN000000", "invalid_write_token")],
+)
+async def test_auth_write_token_errors(
+    hass: HomeAssistant, device: Simulator, write_token: str, error: str
+) -> None:
+    """A READ token in the write field, or a wrong one, is a field error."""
+    result = await auth_form(hass, device)
+    result = await submit(
+        hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: write_token}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_WRITE_TOKEN: error}
+    # Nothing on the device changed.
+    assert device.state.settings["ledEnable"] is True
+
+    result = await submit(hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: WRITE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_WRITE_TOKEN] == WRITE
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [(FaultMode.RATE_LIMIT_429, "device_busy"), (FaultMode.HTTP_500, "cannot_connect")],
+)
+async def test_auth_write_check_fails(
+    hass: HomeAssistant, device: Simulator, fault: FaultMode, error: str
+) -> None:
+    """When /settings fails, the write token cannot be checked: ask again."""
+    result = await auth_form(hass, device)
+    device.set_fault(fault, paths=[SETTINGS])
+    result = await submit(hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: WRITE})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+
+async def test_write_check_without_led_setting(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Firmware without ``ledEnable``: the check re-sends the device name."""
+    result = await auth_form(hass, device)
+    del device.state.settings["ledEnable"]
+    device.clear_log()
+    result = await submit(hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: WRITE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "ledEnable" not in device.state.settings
+    assert device.state.settings["device_name"] == "WattWaechter"
+    assert device.request_log[-1].method == "POST"
+
+
+async def test_write_check_without_known_setting(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Nothing to re-send unchanged: the write token cannot be checked."""
+    result = await auth_form(hass, device)
+    del device.state.settings["ledEnable"]
+    del device.state.settings["device_name"]
+    device.clear_log()
+    result = await submit(hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: WRITE})
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert "POST" not in {r.method for r in device.request_log}
+
+
+async def test_reconfigure_adds_write_token(
+    hass: HomeAssistant, device: Simulator, mock_setup_entry: AsyncMock
+) -> None:
+    """Reconfigure adds the WRITE token and keeps the READ token."""
+    device.configure(auth_required=True)
+    entry = add_entry(hass, host_of(device), READ)
+    result = await entry.start_reconfigure_flow(hass)
+    assert suggested(result, CONF_WRITE_TOKEN) is None
+
+    result = await submit(
+        hass, result, {CONF_HOST: host_of(device), CONF_WRITE_TOKEN: READ}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_WRITE_TOKEN: "write_token_read_only"}
+    assert entry.data[CONF_WRITE_TOKEN] is None
+
+    result = await submit(
+        hass, result, {CONF_HOST: host_of(device), CONF_WRITE_TOKEN: WRITE}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == entry_data(host_of(device), READ, WRITE)
+    await hass.async_block_till_done()
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_reconfigure_empty_write_token_keeps_stored_one(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """An entry with only the WRITE token reads with it; empty fields keep it."""
+    device.configure(auth_required=True)
+    entry = add_entry(hass, host_of(device))
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_WRITE_TOKEN: WRITE}
+    )
+    device.clear_log()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await submit(
+        hass, result, {CONF_HOST: host_of(device), CONF_WRITE_TOKEN: " "}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == entry_data(host_of(device), None, WRITE)
+    # Only reads: no write check for a token that did not change.
+    assert [r.method for r in device.request_log] == ["GET", "GET"]
+    assert {r.token_level for r in device.request_log} == {"write"}
