@@ -12,13 +12,19 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api import WattwaechterClient, WattwaechterInvalidHostError
 from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import (
+    ControlsCoordinator,
     MeterCoordinator,
     SystemCoordinator,
     WattwaechterConfigEntry,
     WattwaechterRuntimeData,
 )
+from .helpers import async_delete_write_token_issue
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 async def async_setup_entry(
@@ -47,14 +53,21 @@ async def async_setup_entry(
         DEFAULT_SCAN_INTERVAL if interval is None else timedelta(seconds=interval),
     )
     system = SystemCoordinator(hass, entry, client)
+    controls = ControlsCoordinator(hass, entry, client)
+    meter.followers = (system, controls)
     entry.runtime_data = WattwaechterRuntimeData(
-        client=client, meter=meter, system=system
+        client=client, meter=meter, system=system, controls=controls
     )
 
     # System info first: it names the device (model, firmware, MAC) before the
     # entities register it. Its failure is fatal only here, at setup.
     await system.async_config_entry_first_refresh()
     await meter.async_config_entry_first_refresh()
+    # The settings tell whether auth is on, so which entities can act.
+    await controls.async_config_entry_first_refresh()
+
+    if entry.runtime_data.can_write:
+        async_delete_write_token_issue(hass, entry)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -65,3 +78,10 @@ async def async_unload_entry(
 ) -> bool:
     """Unload the platforms; the coordinators stop with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Drop the entry's repair issue with the entry."""
+    async_delete_write_token_issue(hass, entry)

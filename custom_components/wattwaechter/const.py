@@ -18,6 +18,14 @@ CONF_SCAN_INTERVAL: Final = "scan_interval"
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
 SYSTEM_INTERVAL: Final = timedelta(minutes=5)
+# Settings (LED, auth) and the LED status change only when someone acts.
+CONTROLS_INTERVAL: Final = timedelta(minutes=5)
+# A reboot takes the device off the network for about this long; the
+# coordinators send nothing meanwhile.
+REBOOT_PAUSE_SECONDS: Final = 10.0
+
+# Repair issue raised when an action needs the write token (one per entry).
+ISSUE_WRITE_TOKEN: Final = "write_token_required"
 
 MODEL_ID_PLUS: Final = "ww_plus"
 MODEL_NAMES: Final[dict[str, str]] = {

@@ -1,18 +1,31 @@
-"""Coordinators: the meter (fast, one request per update) and system info (slow)."""
+"""Coordinators of one device.
+
+* meter: ``/history/latest`` (fast, one request per update);
+* system: ``/system/info`` (slow, diagnostics and the installed firmware);
+* controls: ``/settings`` and ``/system/led`` (slow, the LED switch and status).
+
+While the device restarts (reboot button, firmware update) the first three
+pause: they send nothing, their entities are unavailable, and the log gets one
+line when the restart starts and one when the device is back.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 import logging
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import (
+    LedStatus,
     MeterReading,
+    Settings,
     SystemInfo,
     WattwaechterAuthError,
     WattwaechterBadResponseError,
@@ -21,7 +34,7 @@ from .api import (
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
 )
-from .const import DOMAIN, SYSTEM_INTERVAL
+from .const import CONTROLS_INTERVAL, DOMAIN, SYSTEM_INTERVAL
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +46,33 @@ class WattwaechterRuntimeData:
     client: WattwaechterClient
     meter: MeterCoordinator
     system: SystemCoordinator
+    controls: ControlsCoordinator
+
+    @property
+    def can_write(self) -> bool:
+        """Return True when actions can succeed: a write token, or auth off."""
+        settings = self.controls.data.settings if self.controls.data else None
+        return self.client.can_write or (
+            settings is not None and settings.api_auth_required is False
+        )
+
+    @callback
+    def pause_polling(self, seconds: float, reason: str) -> None:
+        """Stop polling while the device restarts; log it once."""
+        _LOGGER.info(
+            "WattWächter at %s %s; polling pauses for up to %.0f s",
+            self.client.host,
+            reason,
+            seconds,
+        )
+        for coordinator in (self.meter, self.system, self.controls):
+            coordinator.pause(seconds)
+
+    @callback
+    def resume_polling(self) -> None:
+        """Allow polling again before the pause would have ended."""
+        for coordinator in (self.meter, self.system, self.controls):
+            coordinator.resume()
 
 
 type WattwaechterConfigEntry = ConfigEntry[WattwaechterRuntimeData]
@@ -55,10 +95,102 @@ def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
     )
 
 
-class MeterCoordinator(DataUpdateCoordinator[MeterReading]):
-    """Polls ``/history/latest``: every OBIS register in one request."""
+class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Polls one kind of data of one device; can pause while it restarts."""
 
     config_entry: WattwaechterConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: WattwaechterConfigEntry,
+        client: WattwaechterClient,
+        kind: str,
+        update_interval: timedelta,
+    ) -> None:
+        """Set up the coordinator for one device."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {kind} {client.host}",
+            update_interval=update_interval,
+        )
+        self.client = client
+        self._paused_until: float | None = None
+        self._restarting = False
+
+    @property
+    def paused(self) -> bool:
+        """Return True while requests are held back for a restart."""
+        return (
+            self._paused_until is not None
+            and self.hass.loop.time() < self._paused_until
+        )
+
+    @property
+    def restarting(self) -> bool:
+        """Return True from a pause until the first successful update after it."""
+        return self._restarting
+
+    @callback
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds``; the entities show unavailable meanwhile."""
+        self._paused_until = self.hass.loop.time() + seconds
+        self._restarting = True
+        if self.last_update_success:
+            # Marked here, so the refreshes during the restart log nothing.
+            self.last_update_success = False
+            self.async_update_listeners()
+
+    @callback
+    def resume(self) -> None:
+        """End the pause; the next refresh asks the device again."""
+        self._paused_until = None
+
+    async def _async_update_data(self) -> DataT:
+        """Fetch the data unless paused; map client errors."""
+        if self.paused:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="restarting",
+                translation_placeholders={"host": self.client.host},
+            )
+        try:
+            data = await self._async_fetch()
+        except WattwaechterAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders={"host": self.client.host},
+            ) from err
+        except WattwaechterError as err:
+            raise update_failed(err, self.client.host) from err
+        if self._restarting:
+            # Back after a restart: the pause already told the log, so skip the
+            # coordinator's own "recovered" line.
+            self._restarting = False
+            self._paused_until = None
+            self.last_update_success = True
+            self._async_back_after_restart()
+        return data
+
+    async def _async_fetch(self) -> DataT:
+        """Ask the device for this coordinator's data."""
+        raise NotImplementedError
+
+    @callback
+    def _async_back_after_restart(self) -> None:
+        """Run when the first request after a restart succeeded."""
+
+
+class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
+    """Polls ``/history/latest``: every OBIS register in one request.
+
+    It leads the recovery after a restart: once the meter answers, the paused
+    slower coordinators are asked at once, so every entity is back within one
+    meter update.
+    """
 
     def __init__(
         self,
@@ -68,40 +200,37 @@ class MeterCoordinator(DataUpdateCoordinator[MeterReading]):
         update_interval: timedelta,
     ) -> None:
         """Set up the coordinator for one device."""
-        super().__init__(
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} meter {client.host}",
-            update_interval=update_interval,
-        )
-        self.client = client
+        super().__init__(hass, entry, client, "meter", update_interval)
+        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
 
-    async def _async_update_data(self) -> MeterReading:
+    async def _async_fetch(self) -> MeterReading:
         """Fetch the latest reading."""
         try:
             return await self.client.latest()
-        except WattwaechterAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_auth",
-                translation_placeholders={"host": self.client.host},
-            ) from err
-        except WattwaechterNoDataError as err:
+        except WattwaechterNoDataError:
             # Right after a (re)boot the device has no reading yet. At the very
             # first update an empty reading lets setup finish; the registers'
             # sensors are added as soon as they appear.
             if self.data is None or not self.data.values:
                 return MeterReading(timestamp=None, values={})
-            raise update_failed(err, self.client.host) from err
-        except WattwaechterError as err:
-            raise update_failed(err, self.client.host) from err
+            raise
+
+    @callback
+    def _async_back_after_restart(self) -> None:
+        """Log the return once and wake the paused slower coordinators."""
+        _LOGGER.info("WattWächter at %s is back", self.client.host)
+        for follower in self.followers:
+            if follower.restarting:
+                follower.resume()
+                self.config_entry.async_create_task(
+                    self.hass,
+                    follower.async_request_refresh(),
+                    f"{follower.name} after restart",
+                )
 
 
-class SystemCoordinator(DataUpdateCoordinator[SystemInfo]):
+class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     """Polls ``/system/info`` every few minutes for the diagnostic sensors."""
-
-    config_entry: WattwaechterConfigEntry
 
     def __init__(
         self,
@@ -110,24 +239,41 @@ class SystemCoordinator(DataUpdateCoordinator[SystemInfo]):
         client: WattwaechterClient,
     ) -> None:
         """Set up the coordinator for one device."""
-        super().__init__(
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} system {client.host}",
-            update_interval=SYSTEM_INTERVAL,
-        )
-        self.client = client
+        super().__init__(hass, entry, client, "system", SYSTEM_INTERVAL)
 
-    async def _async_update_data(self) -> SystemInfo:
+    async def _async_fetch(self) -> SystemInfo:
         """Fetch the system info."""
-        try:
-            return await self.client.system_info()
-        except WattwaechterAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_auth",
-                translation_placeholders={"host": self.client.host},
-            ) from err
-        except WattwaechterError as err:
-            raise update_failed(err, self.client.host) from err
+        return await self.client.system_info()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceControls:
+    """What the control entities show: the settings and the LED status."""
+
+    settings: Settings
+    led: LedStatus
+
+
+class ControlsCoordinator(WattwaechterCoordinator[DeviceControls]):
+    """Polls ``/settings`` and ``/system/led`` every few minutes."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: WattwaechterConfigEntry,
+        client: WattwaechterClient,
+    ) -> None:
+        """Set up the coordinator for one device."""
+        super().__init__(hass, entry, client, "controls", CONTROLS_INTERVAL)
+
+    async def _async_fetch(self) -> DeviceControls:
+        """Fetch the settings and the LED status (two requests)."""
+        settings = await self.client.settings()
+        led = await self.client.led()
+        return DeviceControls(settings=settings, led=led)
+
+    async def async_refresh_settings(self) -> Settings:
+        """Read the settings back after a change (one request; errors raise)."""
+        settings = await self.client.settings()
+        self.async_set_updated_data(replace(self.data, settings=settings))
+        return settings

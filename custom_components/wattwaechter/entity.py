@@ -6,13 +6,10 @@ from typing import Any
 
 from homeassistant.const import CONF_DEVICE_ID, CONF_HOST, CONF_MAC, CONF_MODEL
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
-from homeassistant.helpers.update_coordinator import (
-    CoordinatorEntity,
-    DataUpdateCoordinator,
-)
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_FW_VERSION, DOMAIN, MANUFACTURER, MODEL_NAMES, TXT_MODEL_IDS
-from .coordinator import WattwaechterConfigEntry
+from .coordinator import WattwaechterConfigEntry, WattwaechterCoordinator
 
 
 def device_info(entry: WattwaechterConfigEntry) -> DeviceInfo:
@@ -43,7 +40,7 @@ def device_id(entry: WattwaechterConfigEntry) -> str:
     return str(entry.data.get(CONF_DEVICE_ID) or entry.unique_id)
 
 
-class WattwaechterEntity[CoordinatorT: DataUpdateCoordinator[Any]](
+class WattwaechterEntity[CoordinatorT: WattwaechterCoordinator[Any]](
     CoordinatorEntity[CoordinatorT]
 ):
     """An entity of one WattWächter device, fed by one of its coordinators."""
@@ -54,6 +51,5 @@ class WattwaechterEntity[CoordinatorT: DataUpdateCoordinator[Any]](
         """Set the unique ID ``<device_id>_<key>`` and the device info."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
-        assert entry is not None
         self._attr_unique_id = f"{device_id(entry)}_{key}"
         self._attr_device_info = device_info(entry)

@@ -21,11 +21,29 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import SystemInfo
-from .coordinator import MeterCoordinator, SystemCoordinator, WattwaechterConfigEntry
+from .coordinator import (
+    ControlsCoordinator,
+    MeterCoordinator,
+    SystemCoordinator,
+    WattwaechterConfigEntry,
+)
 from .entity import WattwaechterEntity
 from .obis import KNOWN_OBIS, ObisSensorDescription, generic_description
 
 PARALLEL_UPDATES = 0
+
+# ``/system/led`` status values, lower-cased as HA enum options.
+LED_STATES: list[str] = [
+    "none",
+    "ok",
+    "startup",
+    "info",
+    "ble_active",
+    "ble_connected",
+    "ota_active",
+    "error",
+    "reset_pending",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +129,7 @@ async def async_setup_entry(
         SystemSensor(entry.runtime_data.system, description)
         for description in SYSTEM_SENSORS
     )
+    async_add_entities([LedStatusSensor(entry.runtime_data.controls)])
 
 
 class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
@@ -163,3 +182,22 @@ class SystemSensor(WattwaechterEntity[SystemCoordinator], SensorEntity):
     def native_value(self) -> StateType:
         """Return the field's value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class LedStatusSensor(WattwaechterEntity[ControlsCoordinator], SensorEntity):
+    """What the status LED signals (the highest-priority active status)."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_options = LED_STATES
+    _attr_translation_key = "led_status"
+
+    def __init__(self, coordinator: ControlsCoordinator) -> None:
+        """Bind the sensor to the LED status."""
+        super().__init__(coordinator, "led_status")
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the status; one this integration does not know is unknown."""
+        status = (self.coordinator.data.led.status or "").lower()
+        return status if status in LED_STATES else None

@@ -1,0 +1,95 @@
+"""Error handling shared by every action, and the write-token repair issue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, Concatenate
+
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+
+from .api import (
+    WattwaechterAuthError,
+    WattwaechterConnectionError,
+    WattwaechterError,
+    WattwaechterForbiddenError,
+    WattwaechterRetryLaterError,
+)
+from .const import DOMAIN, ISSUE_WRITE_TOKEN
+from .coordinator import WattwaechterConfigEntry
+from .entity import WattwaechterEntity
+
+
+def write_token_issue_id(entry: WattwaechterConfigEntry) -> str:
+    """Return the ID of the entry's "needs the write token" issue."""
+    return f"{ISSUE_WRITE_TOKEN}_{entry.entry_id}"
+
+
+@callback
+def async_create_write_token_issue(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Tell the user to add the write token through Reconfigure."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        write_token_issue_id(entry),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_WRITE_TOKEN,
+        translation_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
+    )
+
+
+@callback
+def async_delete_write_token_issue(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Remove the issue once actions can succeed."""
+    ir.async_delete_issue(hass, DOMAIN, write_token_issue_id(entry))
+
+
+def action_error(key: str, host: str, **placeholders: str) -> HomeAssistantError:
+    """Return a translated error of a failed action."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"host": host, **placeholders},
+    )
+
+
+def wattwaechter_exception_handler[EntityT: WattwaechterEntity[Any], **P](
+    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
+) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
+    """Turn client errors of an action into translated HomeAssistantErrors.
+
+    403 means the stored token may only read: that is not a reauth, the user
+    gets the error and a repair issue that leads to Reconfigure.
+    """
+
+    @wraps(func)
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        entry: WattwaechterConfigEntry = self.coordinator.config_entry
+        host = entry.runtime_data.client.host
+        try:
+            await func(self, *args, **kwargs)
+        except WattwaechterForbiddenError as err:
+            async_create_write_token_issue(self.hass, entry)
+            raise action_error("write_token_required", host) from err
+        except WattwaechterAuthError as err:
+            raise action_error("action_invalid_auth", host) from err
+        except WattwaechterRetryLaterError as err:
+            raise action_error(
+                "action_device_busy", host, retry_after=f"{err.retry_after:.0f}"
+            ) from err
+        except WattwaechterConnectionError as err:
+            raise action_error("action_cannot_connect", host, error=str(err)) from err
+        except WattwaechterError as err:
+            raise action_error("action_failed", host, error=str(err)) from err
+        async_delete_write_token_issue(self.hass, entry)
+
+    return handler
