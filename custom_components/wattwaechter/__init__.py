@@ -14,6 +14,7 @@ from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, 
 from .coordinator import (
     ControlsCoordinator,
     MeterCoordinator,
+    OtaCoordinator,
     SystemCoordinator,
     WattwaechterConfigEntry,
     WattwaechterRuntimeData,
@@ -24,6 +25,7 @@ PLATFORMS: list[Platform] = [
     Platform.BUTTON,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.UPDATE,
 ]
 
 
@@ -54,9 +56,10 @@ async def async_setup_entry(
     )
     system = SystemCoordinator(hass, entry, client)
     controls = ControlsCoordinator(hass, entry, client)
+    ota = OtaCoordinator(hass, entry, client)
     meter.followers = (system, controls)
     entry.runtime_data = WattwaechterRuntimeData(
-        client=client, meter=meter, system=system, controls=controls
+        client=client, meter=meter, system=system, controls=controls, ota=ota
     )
 
     # System info first: it names the device (model, firmware, MAC) before the
@@ -65,6 +68,9 @@ async def async_setup_entry(
     await meter.async_config_entry_first_refresh()
     # The settings tell whether auth is on, so which entities can act.
     await controls.async_config_entry_first_refresh()
+    # The update server may be unreachable; the update entity then shows no
+    # latest version until the next check.
+    await ota.async_refresh()
 
     if entry.runtime_data.can_write:
         async_delete_write_token_issue(hass, entry)

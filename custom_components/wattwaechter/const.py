@@ -20,6 +20,8 @@ DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
 SYSTEM_INTERVAL: Final = timedelta(minutes=5)
 # Settings (LED, auth) and the LED status change only when someone acts.
 CONTROLS_INTERVAL: Final = timedelta(minutes=5)
+# The vendor's update server is asked at most every 6 hours (and on demand).
+OTA_INTERVAL: Final = timedelta(hours=6)
 # A reboot takes the device off the network for about this long; the
 # coordinators send nothing meanwhile.
 REBOOT_PAUSE_SECONDS: Final = 10.0

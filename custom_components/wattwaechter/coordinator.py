@@ -2,7 +2,8 @@
 
 * meter: ``/history/latest`` (fast, one request per update);
 * system: ``/system/info`` (slow, diagnostics and the installed firmware);
-* controls: ``/settings`` and ``/system/led`` (slow, the LED switch and status).
+* controls: ``/settings`` and ``/system/led`` (slow, the LED switch and status);
+* OTA: ``/ota/check`` (every 6 hours and on demand, the update entity).
 
 While the device restarts (reboot button, firmware update) the first three
 pause: they send nothing, their entities are unavailable, and the log gets one
@@ -25,6 +26,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .api import (
     LedStatus,
     MeterReading,
+    OtaInfo,
     Settings,
     SystemInfo,
     WattwaechterAuthError,
@@ -34,7 +36,7 @@ from .api import (
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
 )
-from .const import CONTROLS_INTERVAL, DOMAIN, SYSTEM_INTERVAL
+from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class WattwaechterRuntimeData:
     meter: MeterCoordinator
     system: SystemCoordinator
     controls: ControlsCoordinator
+    ota: OtaCoordinator
 
     @property
     def can_write(self) -> bool:
@@ -277,3 +280,23 @@ class ControlsCoordinator(WattwaechterCoordinator[DeviceControls]):
         settings = await self.client.settings()
         self.async_set_updated_data(replace(self.data, settings=settings))
         return settings
+
+
+class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
+    """Asks ``/ota/check`` every 6 hours, and when the user asks HA to check.
+
+    Its data stays None while the update server was never reached.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: WattwaechterConfigEntry,
+        client: WattwaechterClient,
+    ) -> None:
+        """Set up the coordinator for one device."""
+        super().__init__(hass, entry, client, "ota", OTA_INTERVAL)
+
+    async def _async_fetch(self) -> OtaInfo | None:
+        """Fetch what the vendor's update server offers."""
+        return await self.client.ota_check()
