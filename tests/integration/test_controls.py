@@ -437,3 +437,28 @@ async def test_stale_write_token(hass: HomeAssistant, device: Simulator) -> None
     assert entry.state is ConfigEntryState.LOADED
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert not [f for f in flows if f["context"]["source"] == SOURCE_REAUTH]
+
+
+async def test_setup_cost_and_token_levels(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Flow and setup: 9 requests; only the write check carries the WRITE token."""
+    device.configure(auth_required=True)
+    await setup_via_flow(hass, device, token=READ, write_token=WRITE)
+    assert [(r.method, r.path, r.token_level) for r in device.request_log] == [
+        # config flow: the auth step after a 401 without token
+        ("GET", "/api/v1/system/info", "none"),
+        ("GET", "/api/v1/system/info", "read"),
+        ("GET", SETTINGS, "read"),
+        ("POST", SETTINGS, "write"),
+        # setup: one request per coordinator, controls needs two
+        ("GET", "/api/v1/system/info", "read"),
+        ("GET", LATEST, "read"),
+        ("GET", SETTINGS, "read"),
+        ("GET", "/api/v1/system/led", "read"),
+        ("GET", "/api/v1/ota/check", "read"),
+    ]
+    # Polling from then on: READ only.
+    device.clear_log()
+    await advance(hass, 300)
+    assert {r.token_level for r in device.request_log} == {"read"}
