@@ -118,8 +118,9 @@ async def test_device_info(
 ) -> None:
     """The device card shows manufacturer, model, firmware, MAC and a link."""
     registry = dr.async_get(hass)
-    dev = registry.async_get_device(identifiers={(DOMAIN, "AABBCCDDEEFF")})
-    assert dev is not None
+    # async_get_device is deprecated (an error from 2026.10); this works everywhere.
+    (dev,) = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert dev.identifiers == {(DOMAIN, "AABBCCDDEEFF")}
     assert dev.manufacturer == "SmartCircuits GmbH"
     assert dev.model == "WattWächter Plus"
     assert dev.sw_version == "1.2.3"
