@@ -20,6 +20,9 @@ from .coordinator import (
     WattwaechterRuntimeData,
 )
 from .helpers import async_delete_write_token_issue
+from .migration import async_migrate_entry
+
+__all__ = ["async_migrate_entry", "async_setup_entry", "async_unload_entry"]
 
 PLATFORMS: list[Platform] = [
     Platform.BUTTON,

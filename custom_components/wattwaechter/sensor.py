@@ -79,6 +79,20 @@ SYSTEM_SENSORS: tuple[SystemSensorDescription, ...] = (
         value_fn=lambda info: info.ip_address,
     ),
     SystemSensorDescription(
+        key="mdns_name",
+        translation_key="mdns_name",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda info: info.mdns_name,
+    ),
+    SystemSensorDescription(
+        key="firmware_version",
+        translation_key="firmware_version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda info: info.firmware,
+    ),
+    SystemSensorDescription(
         key="free_heap",
         translation_key="free_heap",
         native_unit_of_measurement=UnitOfInformation.BYTES,

@@ -43,7 +43,7 @@ from .coordinator import (
     WattwaechterConfigEntry,
     WattwaechterRuntimeData,
 )
-from .entity import WattwaechterEntity
+from .entity import WattwaechterEntity, device_id
 from .helpers import action_error, wattwaechter_exception_handler
 
 PARALLEL_UPDATES = 1
@@ -89,7 +89,7 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         """Bind the entity to the OTA check and the system info (installed version)."""
         super().__init__(coordinator, "firmware")
         # HA core's update entity has the bare device ID as its unique ID.
-        self._attr_unique_id = coordinator.config_entry.unique_id
+        self._attr_unique_id = device_id(coordinator.config_entry)
         self._system = system
 
     async def async_added_to_hass(self) -> None:

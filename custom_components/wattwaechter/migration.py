@@ -1,0 +1,138 @@
+"""Config entry migration: entries of HA core's and the vendor's integration load here.
+
+All three integrations share the domain and VERSION 1. Core's 2026.11 flow
+creates MINOR_VERSION 3 entries, keyed by the bare MAC; older core entries
+(2026.10) and the vendor's custom integration (v0.2.0) are MINOR_VERSION 1.
+The steps below mirror core's migration so that an entry migrated here is
+exactly what core would have made of it: switching back keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
+from homeassistant.const import CONF_DEVICE_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .const import DOMAIN
+from .coordinator import WattwaechterConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+# Gas power had no sensor of its own before MINOR_VERSION 3; it was a generic
+# (disabled) register sensor, which the migration enables.
+OBIS_GAS_POWER = "7-0:16.7.0"
+
+# Unique-ID suffixes of the vendor's integration (v0.2.0) that name an entity
+# we also provide under core's suffix.
+VENDOR_RENAMES = {"_wifi_ssid": "_ssid", "_firmware_update": ""}
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> bool:
+    """Bring an entry of any of the three integrations to VERSION 1.3."""
+    if entry.version > 1:
+        # Written by a newer version of this integration: refuse, keep the data.
+        return False
+    if entry.minor_version < 2:
+        await _async_migrate_to_bare_mac(hass, entry)
+        await _async_migrate_vendor_unique_ids(hass, entry)
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+    if entry.minor_version < 3:
+        _enable_gas_power(hass, entry)
+        hass.config_entries.async_update_entry(entry, minor_version=3)
+    return True
+
+
+def _device_id(entry: WattwaechterConfigEntry) -> str:
+    return str(entry.data.get(CONF_DEVICE_ID) or entry.unique_id or "")
+
+
+async def _async_migrate_to_bare_mac(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Turn a WWGW-<MAC> (or WWP-<MAC>) device ID into the bare MAC."""
+    old_id = _device_id(entry)
+    new_id = old_id.rpartition("-")[2]
+    if new_id == old_id:
+        return
+    if any(
+        other.unique_id == new_id
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+    ):
+        _LOGGER.warning(
+            "WattWächter %s is set up twice; this entry keeps the ID %s", new_id, old_id
+        )
+        return
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        if (DOMAIN, old_id) in device.identifiers:
+            device_registry.async_update_device(
+                device.id, new_identifiers={(DOMAIN, new_id)}
+            )
+    await _async_rewrite_unique_ids(
+        hass,
+        entry,
+        lambda unique_id: (
+            new_id + unique_id[len(old_id) :]
+            if unique_id == old_id or unique_id.startswith(f"{old_id}_")
+            else None
+        ),
+    )
+    hass.config_entries.async_update_entry(
+        entry,
+        data={**entry.data, CONF_DEVICE_ID: new_id},
+        unique_id=new_id if entry.unique_id == old_id else entry.unique_id,
+    )
+
+
+async def _async_migrate_vendor_unique_ids(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Rename the vendor's Wi-Fi network sensor and update entity to core's IDs."""
+    device_id = _device_id(entry)
+    renames = {
+        f"{device_id}{old}": f"{device_id}{new}" for old, new in VENDOR_RENAMES.items()
+    }
+    await _async_rewrite_unique_ids(hass, entry, renames.get)
+
+
+async def _async_rewrite_unique_ids(
+    hass: HomeAssistant,
+    entry: WattwaechterConfigEntry,
+    new_unique_id: Callable[[str], str | None],
+) -> None:
+    """Give entities new unique IDs, skipping any whose new ID is taken."""
+    registry = er.async_get(hass)
+
+    @callback
+    def migrate(entity_entry: er.RegistryEntry) -> dict[str, str] | None:
+        new = new_unique_id(entity_entry.unique_id)
+        if new is None or new == entity_entry.unique_id:
+            return None
+        if registry.async_get_entity_id(entity_entry.domain, DOMAIN, new):
+            return None
+        return {"new_unique_id": new}
+
+    await er.async_migrate_entries(hass, entry.entry_id, migrate)
+
+
+def _enable_gas_power(hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
+    """Enable the gas power sensor the old generic sensor left disabled."""
+    if entry.pref_disable_new_entities:
+        return
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id(
+        SENSOR_DOMAIN, DOMAIN, f"{_device_id(entry)}_{OBIS_GAS_POWER}"
+    )
+    entity_entry = registry.async_get(entity_id) if entity_id else None
+    if (
+        entity_entry is not None
+        and entity_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    ):
+        registry.async_update_entity(entity_entry.entity_id, disabled_by=None)
