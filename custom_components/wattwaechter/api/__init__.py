@@ -1,10 +1,19 @@
 """HA-free client of the WattWächter Plus local REST API."""
 
-from .budget import Priority, RequestGate
+from .budget import (
+    BudgetStats,
+    Clock,
+    LoopClock,
+    Priority,
+    RequestBudget,
+    RequestGate,
+)
 from .client import Access, WattwaechterClient
 from .errors import (
     WattwaechterAuthError,
     WattwaechterBadResponseError,
+    WattwaechterBudgetError,
+    WattwaechterBudgetPausedError,
     WattwaechterBusyError,
     WattwaechterConnectionError,
     WattwaechterError,
@@ -36,10 +45,13 @@ from .models import (
 __all__ = [
     "Access",
     "Alive",
+    "BudgetStats",
+    "Clock",
     "HighResHistory",
     "HighResItem",
     "HostAddress",
     "LedStatus",
+    "LoopClock",
     "LowResHistory",
     "LowResItem",
     "MeterReading",
@@ -49,11 +61,14 @@ __all__ = [
     "OtaInfo",
     "PendingTokens",
     "Priority",
+    "RequestBudget",
     "RequestGate",
     "Settings",
     "SystemInfo",
     "WattwaechterAuthError",
     "WattwaechterBadResponseError",
+    "WattwaechterBudgetError",
+    "WattwaechterBudgetPausedError",
     "WattwaechterBusyError",
     "WattwaechterClient",
     "WattwaechterConnectionError",

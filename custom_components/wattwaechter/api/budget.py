@@ -1,14 +1,64 @@
-"""Request priorities and the gate every request to one device passes.
+"""The per-device request budget every request to one device passes.
 
-The device accepts 25 requests per 10 s for all clients together. The client
-asks its gate for a slot before each request and reports 429/503 back to it,
-so one gate per device can keep the whole integration under that limit.
+The device accepts 25 requests per 10 s for all clients together (its web UI,
+the vendor app, and us) and answers 429 beyond that. The client asks the gate
+for a slot before each request and reports 429/503 back to it, so one
+``RequestBudget`` per device keeps all of the integration's traffic to that
+device, from every entry, coordinator and entity, well below the limit.
+
+How a request gets its slot:
+
+* A sliding window allows at most ``limit`` requests in any ``window`` seconds
+  (default 10 in 10 s: under half of the device's limit).
+* Waiting requests are served by priority (``Priority``), FIFO within one.
+  Lower priorities also leave headroom: backfill may fill the window only up
+  to ``limit - 5``, system/OTA checks up to ``limit - 3``, meter polls up to
+  ``limit - 2``; user actions may use every slot. So a button press finds a
+  free slot even while a history import is running.
+* ``pause(seconds)`` (a 429 or 503 with ``Retry-After``) holds back every
+  request until the pause is over.
+* Time-bounded priorities fail fast with ``WattwaechterBudgetError`` instead
+  of sleeping: an action gets its slot within ``action_wait`` seconds (default
+  3) or fails at once; a meter poll gets its slot within ``meter_wait``
+  seconds or fails, and fails at once while the device asked for a pause (the
+  coordinator simply tries again at its next interval). System info, OTA
+  checks and backfill wait as long as it takes.
+
+Clocks. The budget reads time from an injectable ``Clock`` that also sets the
+timers waiters sleep on. The default ``LoopClock`` uses ``time.monotonic`` and
+the event loop's timers, which run on the same clock. Nothing polls: a waiter
+sleeps on one timer set for the moment the window or the pause lets it through,
+and the fail-fast decision is clock arithmetic made when the request arrives,
+so it holds under any clock. If the two ever disagree (a patched
+``time.monotonic`` under a running loop), a bounded waiter still fails when its
+own deadline timer fires; under a clock frozen for both (Home Assistant's
+``freezer`` fixture) timers fire when the test moves time, like everything else.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
+import functools
+import heapq
+import itertools
+import time
 from typing import Protocol
+
+from .errors import WattwaechterBudgetError, WattwaechterBudgetPausedError
+
+DEFAULT_LIMIT = 10
+"""Requests allowed in any ``DEFAULT_WINDOW`` (the device allows 25)."""
+DEFAULT_WINDOW = 10.0
+DEFAULT_ACTION_WAIT = 3.0
+"""Longest wait for a user action before it fails fast."""
+DEFAULT_METER_WAIT = 5.0
+"""Longest wait for a meter poll before the update fails."""
+# Never arm a timer shorter than this, so rounding cannot make a busy loop.
+_MIN_DELAY = 0.01
 
 
 class Priority(IntEnum):
@@ -21,6 +71,16 @@ class Priority(IntEnum):
     BACKFILL = 4
 
 
+DEFAULT_HEADROOM: Mapping[Priority, int] = {
+    Priority.ACTION: 0,
+    Priority.METER: 2,
+    Priority.SYSTEM: 3,
+    Priority.OTA: 3,
+    Priority.BACKFILL: 5,
+}
+"""Slots of the window a priority must leave free for the ones above it."""
+
+
 class RequestGate(Protocol):
     """What the client needs from a request budget."""
 
@@ -29,3 +89,282 @@ class RequestGate(Protocol):
 
     def pause(self, seconds: float) -> None:
         """Hold back all traffic to the device for ``seconds`` (429/503 Retry-After)."""
+
+
+class Timer(Protocol):
+    """A scheduled callback that can be cancelled."""
+
+    def cancel(self) -> None:
+        """Do not run the callback."""
+
+
+class Clock(Protocol):
+    """The budget's time source and the timers waiters sleep on."""
+
+    def now(self) -> float:
+        """Return the current time in seconds."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` after ``delay`` seconds of this clock."""
+
+
+class LoopClock:
+    """``time.monotonic`` and the running event loop's timers.
+
+    ``time.monotonic`` is looked up at every call (so freezegun's patch
+    applies), and asyncio's loop clock is ``time.monotonic`` as well.
+    """
+
+    def now(self) -> float:
+        """Return ``time.monotonic()``."""
+        return time.monotonic()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Schedule ``callback`` on the running event loop."""
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
+@dataclass(order=True)
+class _Waiter:
+    """One request waiting for a slot; ordered by priority, then arrival."""
+
+    priority: Priority
+    seq: int
+    future: asyncio.Future[None] = field(compare=False)
+    deadline: float | None = field(compare=False, default=None)
+
+
+@dataclass
+class BudgetStats:
+    """Counters for diagnostics and the benchmark."""
+
+    granted: dict[Priority, int] = field(
+        default_factory=lambda: dict.fromkeys(Priority, 0)
+    )
+    rejected: dict[Priority, int] = field(
+        default_factory=lambda: dict.fromkeys(Priority, 0)
+    )
+    waited: int = 0
+    """Requests that did not get a slot at once."""
+    pauses: int = 0
+    """Pauses the device asked for (429/503)."""
+    peak: int = 0
+    """Most slots ever in use in one window."""
+
+
+class RequestBudget:
+    """A sliding-window request budget with priorities, pauses and fail-fast."""
+
+    def __init__(
+        self,
+        limit: int = DEFAULT_LIMIT,
+        window: float = DEFAULT_WINDOW,
+        *,
+        action_wait: float = DEFAULT_ACTION_WAIT,
+        meter_wait: float = DEFAULT_METER_WAIT,
+        headroom: Mapping[Priority, int] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Allow ``limit`` requests in any ``window`` seconds."""
+        if limit < 1 or window <= 0:
+            raise ValueError("limit must be >= 1 and window > 0")
+        self.limit = limit
+        self.window = window
+        self._clock: Clock = clock or LoopClock()
+        headroom = DEFAULT_HEADROOM if headroom is None else headroom
+        # The window fill up to which each priority may go. Kept monotone, so
+        # when the first waiter in line cannot go, nobody behind it can.
+        caps: dict[Priority, int] = {}
+        cap = limit
+        for priority in Priority:
+            cap = min(cap, max(1, limit - headroom.get(priority, 0)))
+            caps[priority] = cap
+        self._caps = caps
+        self._max_wait: dict[Priority, float] = {
+            Priority.ACTION: action_wait,
+            Priority.METER: meter_wait,
+        }
+        self._fail_when_paused = frozenset({Priority.METER})
+        self._sent: deque[float] = deque()
+        self._paused_until = float("-inf")
+        self._waiters: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._timer: Timer | None = None
+        self._closed = False
+        self.stats = BudgetStats()
+
+    # -- public ---------------------------------------------------------------
+
+    def cap(self, priority: Priority) -> int:
+        """Return how full the window may get for a request of ``priority``."""
+        return self._caps[priority]
+
+    @property
+    def paused_for(self) -> float:
+        """Return the seconds left of the current pause (0 when not paused)."""
+        return max(0.0, self._paused_until - self._clock.now())
+
+    def in_window(self) -> int:
+        """Return the requests sent within the last ``window`` seconds."""
+        self._prune(self._clock.now())
+        return len(self._sent)
+
+    async def acquire(self, priority: Priority) -> None:
+        """Wait for a slot for one request, or raise WattwaechterBudgetError."""
+        if self._closed:
+            raise WattwaechterBudgetError("request budget closed", 0.0)
+        now = self._clock.now()
+        self._prune(now)
+        if priority in self._fail_when_paused and now < self._paused_until:
+            self.stats.rejected[priority] += 1
+            raise WattwaechterBudgetPausedError(
+                "device asked to pause requests", self._paused_until - now
+            )
+        max_wait = self._max_wait.get(priority)
+        if max_wait is not None:
+            wait = self._estimate_ready(priority, now) - now
+            if wait > max_wait:
+                raise self._reject(priority, now, wait)
+        waiter = _Waiter(
+            priority,
+            next(self._seq),
+            asyncio.get_running_loop().create_future(),
+            None if max_wait is None else now + max_wait,
+        )
+        heapq.heappush(self._waiters, waiter)
+        self._dispatch()
+        if waiter.future.done():
+            waiter.future.result()  # raises when the waiter was refused
+            return
+        self.stats.waited += 1
+        deadline: Timer | None = None
+        if max_wait is not None:
+            deadline = self._clock.call_later(
+                max_wait, functools.partial(self._expire, waiter)
+            )
+        try:
+            await waiter.future
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            if waiter.future.cancelled():
+                # The caller was cancelled: the next in line may take its turn.
+                self._dispatch()
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request for ``seconds`` (the device's Retry-After)."""
+        now = self._clock.now()
+        self.stats.pauses += 1
+        self._paused_until = max(self._paused_until, now + max(0.0, seconds))
+        for waiter in self._live_waiters():
+            if waiter.priority in self._fail_when_paused or (
+                waiter.deadline is not None and self._paused_until > waiter.deadline
+            ):
+                self.stats.rejected[waiter.priority] += 1
+                waiter.future.set_exception(
+                    WattwaechterBudgetPausedError(
+                        "device asked to pause requests", self._paused_until - now
+                    )
+                )
+        self._dispatch()
+
+    def close(self) -> None:
+        """Fail every waiting request and refuse new ones (the device is gone)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for waiter in self._live_waiters():
+            waiter.future.set_exception(
+                WattwaechterBudgetError("request budget closed", 0.0)
+            )
+        self._waiters.clear()
+
+    # -- internals -----------------------------------------------------------
+
+    def _prune(self, now: float) -> None:
+        """Forget requests that left the window."""
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+
+    def _live_waiters(self) -> list[_Waiter]:
+        """Return the waiters still waiting, in no particular order."""
+        return [w for w in self._waiters if not w.future.done()]
+
+    def _estimate_ready(self, priority: Priority, now: float) -> float:
+        """Return when a request of ``priority`` arriving now would get its slot.
+
+        Counts the waiters that would be served first (same or higher
+        priority) and assumes nothing else arrives.
+        """
+        ahead = sum(1 for w in self._live_waiters() if w.priority <= priority)
+        # Slots that must leave the window before this request fits under its cap.
+        expire = len(self._sent) + ahead + 1 - self._caps[priority]
+        ready = max(now, self._paused_until)
+        if expire <= 0:
+            return ready
+        if expire <= len(self._sent):
+            return max(ready, self._sent[expire - 1] + self.window)
+        return max(ready, now + self.window)
+
+    def _reject(
+        self, priority: Priority, now: float, wait: float
+    ) -> WattwaechterBudgetError:
+        """Count and return the fail-fast error for a request that must wait."""
+        self.stats.rejected[priority] += 1
+        if now < self._paused_until and self._paused_until - now >= wait:
+            return WattwaechterBudgetPausedError("device asked to pause requests", wait)
+        return WattwaechterBudgetError(
+            f"request budget of {self.limit} per {self.window:g} s used up", wait
+        )
+
+    def _dispatch(self) -> None:
+        """Give free slots to the waiters in priority order; re-arm the timer."""
+        if self._closed:
+            return
+        now = self._clock.now()
+        self._prune(now)
+        while self._waiters:
+            head = self._waiters[0]
+            if head.future.done():
+                heapq.heappop(self._waiters)
+                continue
+            if now < self._paused_until or len(self._sent) >= self._caps[head.priority]:
+                break
+            heapq.heappop(self._waiters)
+            self._sent.append(now)
+            self.stats.granted[head.priority] += 1
+            self.stats.peak = max(self.stats.peak, len(self._sent))
+            head.future.set_result(None)
+        self._arm(now)
+
+    def _arm(self, now: float) -> None:
+        """Set the one timer for when the first waiter in line may go."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._waiters:
+            return
+        head = self._waiters[0]
+        if now < self._paused_until:
+            at = self._paused_until
+        else:
+            # The window is at the head's cap: wait for enough slots to expire.
+            index = len(self._sent) - self._caps[head.priority]
+            at = self._sent[index] + self.window
+        self._timer = self._clock.call_later(max(at - now, _MIN_DELAY), self._on_timer)
+
+    def _on_timer(self) -> None:
+        """Serve the waiters the window or the end of the pause lets through."""
+        self._timer = None
+        self._dispatch()
+
+    def _expire(self, waiter: _Waiter) -> None:
+        """Fail a bounded waiter whose time is up (unless a slot is free now)."""
+        self._dispatch()
+        if waiter.future.done():
+            return
+        now = self._clock.now()
+        wait = self._estimate_ready(waiter.priority, now) - now
+        waiter.future.set_exception(self._reject(waiter.priority, now, wait))
+        self._dispatch()

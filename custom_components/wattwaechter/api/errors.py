@@ -45,6 +45,17 @@ class WattwaechterBusyError(WattwaechterRetryLaterError):
     """HTTP 503: the device is low on heap."""
 
 
+class WattwaechterBudgetError(WattwaechterRetryLaterError):
+    """Our own request budget for the device had no slot in time; nothing was sent.
+
+    ``retry_after`` is the budget's estimate of when a slot is free again.
+    """
+
+
+class WattwaechterBudgetPausedError(WattwaechterBudgetError):
+    """The device asked for a pause (429/503) and the pause is still running."""
+
+
 class WattwaechterNoDataError(WattwaechterError):
     """HTTP 204: the device has no meter reading yet."""
 
