@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 import logging
 import re
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import (
     CONF_DEVICE_ID,
     CONF_HOST,
@@ -15,8 +22,12 @@ from homeassistant.const import (
     CONF_MODEL,
     CONF_TOKEN,
 )
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -40,8 +51,12 @@ from .api import (
 )
 from .const import (
     CONF_FW_VERSION,
+    CONF_SCAN_INTERVAL,
     CONF_WRITE_TOKEN,
+    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
     MODEL_ID_PLUS,
     MODEL_NAMES,
     TXT_MODEL_IDS,
@@ -93,6 +108,12 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     # Core's scheme: entries of either integration load in the other.
     VERSION = 1
     MINOR_VERSION = 3
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> WattwaechterOptionsFlow:
+        """Return the options flow (the base class provides the entry)."""
+        return WattwaechterOptionsFlow()
 
     def __init__(self) -> None:
         """Start with nothing known about the device."""
@@ -386,4 +407,44 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 schema, {CONF_HOST: (user_input or entry.data)[CONF_HOST]}
             ),
             errors=errors,
+        )
+
+
+class WattwaechterOptionsFlow(OptionsFlow):
+    """Set how often the meter is polled."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the meter interval; a loaded entry uses it at once."""
+        entry = self.config_entry
+        if user_input is not None:
+            seconds = int(user_input[CONF_SCAN_INTERVAL])
+            # Applied here rather than by an update listener: HA 2026.6+ warns
+            # when an entry with update listeners is reloaded by reauth or
+            # reconfigure, which this integration's flows do.
+            if entry.state is ConfigEntryState.LOADED:
+                entry.runtime_data.meter.async_set_interval(timedelta(seconds=seconds))
+            return self.async_create_entry(data={CONF_SCAN_INTERVAL: seconds})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SCAN_INTERVAL): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL,
+                        max=MAX_SCAN_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        current = entry.options.get(
+            CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {CONF_SCAN_INTERVAL: current}
+            ),
         )

@@ -17,6 +17,8 @@ CONF_WRITE_TOKEN: Final = "write_token"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
+MIN_SCAN_INTERVAL: Final = 5
+MAX_SCAN_INTERVAL: Final = 300
 SYSTEM_INTERVAL: Final = timedelta(minutes=5)
 # Settings (LED, auth) and the LED status change only when someone acts.
 CONTROLS_INTERVAL: Final = timedelta(minutes=5)

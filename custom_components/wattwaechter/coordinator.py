@@ -31,6 +31,8 @@ from .api import (
     SystemInfo,
     WattwaechterAuthError,
     WattwaechterBadResponseError,
+    WattwaechterBudgetError,
+    WattwaechterBudgetPausedError,
     WattwaechterClient,
     WattwaechterError,
     WattwaechterNoDataError,
@@ -39,6 +41,38 @@ from .api import (
 from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class RetryLaterUpdateFailed(UpdateFailed):
+    """The device, or our request budget for it, asked us to wait.
+
+    Back-pressure from a device that other clients share, not a fault: the
+    coordinator tries again at its next interval.
+    """
+
+
+class _DemoteRetryLater(logging.Filter):
+    """Log the coordinator's "Error fetching" for a RetryLaterUpdateFailed as WARNING.
+
+    DataUpdateCoordinator logs the first failed update of a series at ERROR.
+    A 429/503 or a paused budget is not an error of ours or of the device, so
+    it is still logged once, but as a warning.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower the level of the record; never drop it."""
+        if (
+            record.levelno == logging.ERROR
+            and isinstance(record.args, tuple)
+            and record.args
+            and isinstance(record.args[-1], RetryLaterUpdateFailed)
+        ):
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
+_LOGGER.addFilter(_DemoteRetryLater())
 
 
 @dataclass
@@ -83,9 +117,21 @@ type WattwaechterConfigEntry = ConfigEntry[WattwaechterRuntimeData]
 
 def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
     """Translate a client error into the coordinator's UpdateFailed."""
+    placeholders = {"host": host, "error": str(err)}
     if isinstance(err, WattwaechterRetryLaterError):
-        key = "device_busy"
-    elif isinstance(err, WattwaechterNoDataError):
+        if isinstance(err, WattwaechterBudgetPausedError):
+            key = "budget_paused"
+        elif isinstance(err, WattwaechterBudgetError):
+            key = "budget_exhausted"
+        else:
+            key = "device_busy"
+        placeholders["retry_after"] = f"{err.retry_after:.0f}"
+        return RetryLaterUpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
+    if isinstance(err, WattwaechterNoDataError):
         key = "no_meter_data"
     elif isinstance(err, WattwaechterBadResponseError):
         key = "bad_response"
@@ -94,7 +140,7 @@ def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
     return UpdateFailed(
         translation_domain=DOMAIN,
         translation_key=key,
-        translation_placeholders={"host": host, "error": str(err)},
+        translation_placeholders=placeholders,
     )
 
 
@@ -205,6 +251,13 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         """Set up the coordinator for one device."""
         super().__init__(hass, entry, client, "meter", update_interval)
         self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
+
+    @callback
+    def async_set_interval(self, interval: timedelta) -> None:
+        """Poll at a new interval, counted from now (the options changed)."""
+        self.update_interval = interval
+        if self._listeners:
+            self._schedule_refresh()
 
     async def _async_fetch(self) -> MeterReading:
         """Fetch the latest reading."""
