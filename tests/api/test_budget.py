@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 import heapq
 import itertools
+import time
 from typing import Any
 
 import pytest
@@ -361,3 +362,9 @@ async def test_loop_clock_waits_in_real_time() -> None:
     await budget.acquire(Priority.SYSTEM)
     await budget.acquire(Priority.SYSTEM)
     assert loop.time() - started >= 0.04
+
+
+def test_loop_clock_outside_a_loop() -> None:
+    """Outside an event loop the default clock is time.monotonic."""
+    before = time.monotonic()
+    assert LoopClock().now() >= before

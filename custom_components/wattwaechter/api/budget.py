@@ -25,14 +25,16 @@ How a request gets its slot:
   checks and backfill wait as long as it takes.
 
 Clocks. The budget reads time from an injectable ``Clock`` that also sets the
-timers waiters sleep on. The default ``LoopClock`` uses ``time.monotonic`` and
-the event loop's timers, which run on the same clock. Nothing polls: a waiter
-sleeps on one timer set for the moment the window or the pause lets it through,
-and the fail-fast decision is clock arithmetic made when the request arrives,
-so it holds under any clock. If the two ever disagree (a patched
-``time.monotonic`` under a running loop), a bounded waiter still fails when its
-own deadline timer fires; under a clock frozen for both (Home Assistant's
-``freezer`` fixture) timers fire when the test moves time, like everything else.
+timers waiters sleep on. The default ``LoopClock`` is the running event loop's
+own clock, so the window, the pauses and the timers can never disagree: in
+production that is ``time.monotonic``; in tests that move the loop's clock
+(virtual time, or freezegun, which patches ``time.monotonic`` under the loop)
+the budget moves with everything else and no real time has to pass. Nothing
+polls: a waiter sleeps on one timer set for the moment the window or the pause
+lets it through, and the fail-fast decision is clock arithmetic made when the
+request arrives. If an injected clock ever stands still while timers run, a
+bounded waiter (an action, a meter poll) still fails when its own deadline
+timer fires, so it cannot wait forever.
 """
 
 from __future__ import annotations
@@ -109,15 +111,14 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """``time.monotonic`` and the running event loop's timers.
-
-    ``time.monotonic`` is looked up at every call (so freezegun's patch
-    applies), and asyncio's loop clock is ``time.monotonic`` as well.
-    """
+    """The running event loop's clock and timers (``time.monotonic`` outside a loop)."""
 
     def now(self) -> float:
-        """Return ``time.monotonic()``."""
-        return time.monotonic()
+        """Return the event loop's time."""
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:
+            return time.monotonic()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         """Schedule ``callback`` on the running event loop."""

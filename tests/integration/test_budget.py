@@ -1,0 +1,292 @@
+"""The request budget in Home Assistant, measured from the simulator's log."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+
+import aiohttp
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_TOKEN,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wattwaechter import DATA_BUDGETS, async_get_budgets
+from custom_components.wattwaechter.api import (
+    Priority,
+    WattwaechterBudgetError,
+    WattwaechterBudgetPausedError,
+    WattwaechterRateLimitedError,
+    WattwaechterRetryLaterError,
+)
+from custom_components.wattwaechter.const import DOMAIN
+from custom_components.wattwaechter.coordinator import (
+    RetryLaterUpdateFailed,
+    update_failed,
+)
+from simulator import FaultMode, Simulator
+
+from .conftest import setup_via_flow
+from .helpers import advance, state
+from .timetravel import VirtualTime, run_due
+from .traffic import LATEST, OTHER_CLIENT, ours, summarize
+from .workload import run_hour
+
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
+DOMAIN_LOGGER = "custom_components.wattwaechter"
+
+
+async def saturate(session: aiohttp.ClientSession, sim: Simulator) -> int:
+    """Be the other client: send requests until the device answers 429."""
+    sent = 0
+    while sent < 100:
+        sent += 1
+        async with session.get(
+            f"{sim.url}/api/v1/system/alive?{OTHER_CLIENT}"
+        ) as response:
+            if response.status == 429:
+                return sent
+    raise AssertionError("the device never limited the other client")
+
+
+def no_errors_in_log(caplog: pytest.LogCaptureFixture) -> None:
+    """Assert that nothing was logged at ERROR or with a traceback."""
+    bad = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR or r.exc_info or "Traceback" in r.getMessage()
+    ]
+    assert not bad, [f"{r.levelname} {r.name}: {r.getMessage()}" for r in bad]
+
+
+async def test_an_hour_with_everything_on(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A simulated hour of every feature stays inside the budget, without a 429."""
+    entry = await setup_via_flow(hass, device)
+    device.clear_log()
+
+    report = await run_hour(hass, entry, device)
+
+    traffic = summarize(device.request_log)
+    assert traffic.peak <= 10, traffic
+    assert traffic.status_429 == 0, traffic
+    assert traffic.meter_updates >= 355, traffic
+    # Polling cost, without the requests the user's actions made.
+    actions = {id(r) for r in report.action_requests}
+    polling = summarize([r for r in device.request_log if id(r) not in actions])
+    assert polling.per_meter_update <= 1.05, polling
+
+
+async def test_backs_off_while_another_client_saturates_the_device(
+    hass: HomeAssistant,
+    device: Simulator,
+    time_travel: VirtualTime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another client keeps the device at its limit: we pause, stay quiet, recover."""
+    entry = await setup_via_flow(hass, device)
+    budget = async_get_budgets(hass).get("AABBCCDDEEFF")
+    assert budget is not None
+    device.clear_log()
+    caplog.clear()
+
+    start = math.ceil(hass.loop.time())
+    async with aiohttp.ClientSession() as session:
+        for second in range(1, 121):
+            # Each whole second the other client fills the device's window
+            # again, before Home Assistant's timers of that second run (they
+            # are due 0.05-0.5 s after the full second).
+            time_travel.tick(start + second - hass.loop.time())
+            await saturate(session, device)
+            await run_due(hass)
+    assert state(hass, entry, "16.7.0").state == STATE_UNAVAILABLE
+    assert budget.stats.pauses >= 5
+
+    log = ours(device.request_log)
+    limited = [r for r in log if r.status == 429]
+    assert limited == log, "some requests got through a full device"
+    for hit in limited:
+        during = [r for r in log if hit.time < r.time < hit.time + 10]
+        assert not during, f"sent during the pause after {hit}: {during}"
+
+    # The other client stops: the meter comes back by itself.
+    for _ in range(3):
+        await advance(hass, 10)
+    assert state(hass, entry, "16.7.0").state != STATE_UNAVAILABLE
+    assert ours(device.request_log)[-1].status == 200
+    no_errors_in_log(caplog)
+
+
+async def test_device_at_its_limit_for_a_minute(
+    hass: HomeAssistant, device: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While every request gets 429, we ask once per Retry-After and log once."""
+    entry = await setup_via_flow(hass, device)
+    device.clear_log()
+    caplog.clear()
+    device.set_fault(FaultMode.RATE_LIMIT_429)
+    for _ in range(60):
+        await advance(hass, 1)
+    assert state(hass, entry, "16.7.0").state == STATE_UNAVAILABLE
+    times = [r.time for r in device.request_log]
+    assert all(r.status == 429 for r in device.request_log)
+    assert 3 <= len(times) <= 6
+    assert all(b - a >= 10 for a, b in itertools.pairwise(times))
+
+    device.clear_faults()
+    for _ in range(2):
+        await advance(hass, 10)
+    assert state(hass, entry, "16.7.0").state != STATE_UNAVAILABLE
+    no_errors_in_log(caplog)
+    ours_logged = [r for r in caplog.records if r.name.startswith(DOMAIN_LOGGER)]
+    warnings = [r for r in ours_logged if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "asked to wait" in warnings[0].getMessage()
+    assert any("recovered" in r.getMessage() for r in ours_logged)
+
+
+@pytest.mark.parametrize(
+    ("fault", "retry_after"),
+    [(FaultMode.RATE_LIMIT_429, 10), (FaultMode.BUSY_503, 5)],
+)
+async def test_retry_after_pauses_all_traffic(
+    hass: HomeAssistant,
+    device: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    fault: FaultMode,
+    retry_after: int,
+) -> None:
+    """A 429 or 503 holds back every request for Retry-After; entities recover."""
+    entry = await setup_via_flow(hass, device)
+    device.clear_log()
+    caplog.clear()
+    device.set_fault(fault)
+    await advance(hass, 10)
+    hit = device.request_log[-1]
+    assert hit.status in (429, 503)
+    device.clear_faults()
+    await advance(hass, retry_after - 1)
+    assert device.request_log[-1] == hit
+    assert state(hass, entry, "16.7.0").state == STATE_UNAVAILABLE
+    for _ in range(2):
+        await advance(hass, 10)
+    assert device.request_log[-1].path == LATEST
+    assert device.request_log[-1].status == 200
+    assert state(hass, entry, "16.7.0").state != STATE_UNAVAILABLE
+    no_errors_in_log(caplog)
+
+
+async def test_meter_poll_during_a_pause_sends_nothing(
+    hass: HomeAssistant, device: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll that finds the budget paused fails at once, without a request."""
+    entry = await setup_via_flow(hass, device)
+    budget = async_get_budgets(hass).get("AABBCCDDEEFF")
+    assert budget is not None
+    device.clear_log()
+    budget.pause(60)
+    for _ in range(5):
+        await advance(hass, 10)
+    assert device.request_log == []
+    assert budget.stats.rejected[Priority.METER] == 5
+    assert state(hass, entry, "16.7.0").state == STATE_UNAVAILABLE
+    await advance(hass, 20)
+    assert state(hass, entry, "16.7.0").state != STATE_UNAVAILABLE
+    no_errors_in_log(caplog)
+
+
+async def test_entries_of_one_device_share_one_budget(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Two entries that point to one device get one budget; it lives as long as they."""
+    first = await setup_via_flow(hass, device)
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="legacy-entry",
+        data={
+            CONF_HOST: f"127.0.0.1:{device.port}",
+            CONF_TOKEN: None,
+            "device_id": "aabbccddeeff",
+        },
+        version=1,
+        minor_version=3,
+    )
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    assert second.state is ConfigEntryState.LOADED
+    assert first.runtime_data.client.gate is second.runtime_data.client.gate
+
+    device.clear_log()
+    for _ in range(30):
+        await advance(hass, 10)
+    traffic = summarize(device.request_log)
+    assert traffic.status_429 == 0
+    assert traffic.peak <= 10
+
+    budget = first.runtime_data.client.gate
+    assert await hass.config_entries.async_unload(first.entry_id)
+    assert async_get_budgets(hass).get("AABBCCDDEEFF") is budget
+    assert await hass.config_entries.async_unload(second.entry_id)
+    assert async_get_budgets(hass).get("AABBCCDDEEFF") is None
+    assert DATA_BUDGETS in hass.data
+
+
+async def test_entry_without_device_id_is_keyed_by_host(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """An entry that never learned its device ID still gets a budget (by host)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_HOST: f"127.0.0.1:{device.port}", CONF_TOKEN: None},
+        version=1,
+        minor_version=3,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert async_get_budgets(hass).get(f"127.0.0.1:{device.port}") is not None
+
+
+async def test_budget_closes_when_home_assistant_stops(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Requests still waiting for a slot are released at shutdown."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    budget.pause(600)
+    waiting = asyncio.get_running_loop().create_task(budget.acquire(Priority.BACKFILL))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert waiting.done()
+    assert isinstance(waiting.exception(), WattwaechterBudgetError)
+
+
+@pytest.mark.parametrize(
+    ("error", "key"),
+    [
+        (WattwaechterBudgetPausedError("paused", 7.2), "budget_paused"),
+        (WattwaechterBudgetError("used up", 2.0), "budget_exhausted"),
+        (WattwaechterRateLimitedError("429", 10.0), "device_busy"),
+    ],
+)
+async def test_waiting_errors_become_quiet_update_failures(
+    hass: HomeAssistant, error: WattwaechterRetryLaterError, key: str
+) -> None:
+    """Every "come back later" is a translated RetryLaterUpdateFailed."""
+    failed = update_failed(error, "192.0.2.1")
+    assert isinstance(failed, RetryLaterUpdateFailed)
+    assert failed.translation_key == key
+    assert failed.translation_placeholders["retry_after"] == f"{error.retry_after:.0f}"

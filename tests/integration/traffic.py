@@ -1,0 +1,64 @@
+"""Reading the simulator's request log: what the integration cost the device."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from simulator import RequestLogEntry
+
+LATEST = "/api/v1/history/latest"
+OTHER_CLIENT = "client=other"
+"""Query string that marks requests of the test's "other client"."""
+
+
+def ours(log: Iterable[RequestLogEntry]) -> list[RequestLogEntry]:
+    """Return the requests Home Assistant sent (not the other client's)."""
+    return [r for r in log if OTHER_CLIENT not in r.query]
+
+
+def peak(log: Iterable[RequestLogEntry], window: float = 10.0) -> int:
+    """Return the most requests in any ``window`` seconds (half-open, as the device)."""
+    times = sorted(r.time for r in log)
+    best = start = 0
+    for end, now in enumerate(times):
+        while times[start] <= now - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def endpoint(entry: RequestLogEntry) -> str:
+    """Return ``METHOD /path`` without the ``/api/v1`` prefix."""
+    return f"{entry.method} {entry.path.removeprefix('/api/v1')}"
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """A summary of one stretch of the request log."""
+
+    requests: int
+    meter_updates: int
+    by_endpoint: dict[str, int]
+    peak: int
+    status_429: int
+    status_503: int
+
+    @property
+    def per_meter_update(self) -> float:
+        """Return requests per successful meter update."""
+        return self.requests / self.meter_updates if self.meter_updates else 0.0
+
+
+def summarize(log: Sequence[RequestLogEntry], window: float = 10.0) -> Traffic:
+    """Summarize ``log`` (pass ``ours(...)`` to leave other clients out)."""
+    statuses = Counter(r.status for r in log)
+    return Traffic(
+        requests=len(log),
+        meter_updates=sum(1 for r in log if r.path == LATEST and r.status == 200),
+        by_endpoint=dict(Counter(endpoint(r) for r in log).most_common()),
+        peak=peak(log, window),
+        status_429=statuses[429],
+        status_503=statuses[503],
+    )
