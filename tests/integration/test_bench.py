@@ -1,0 +1,175 @@
+"""``scripts/bench``: what the integration costs the device and Home Assistant.
+
+Skipped in the normal test run; ``scripts/bench`` sets WATTWAECHTER_BENCH to
+``hour``, ``fleet`` or ``all``. Time is virtual (see timetravel.py): a simulated
+hour takes seconds. The simulators run in their own thread, so the CPU times
+are Home Assistant's thread only: the integration plus the core work it causes
+(state writes, timers), without the simulated devices.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wattwaechter.const import DOMAIN
+
+from .bench_support import SimulatorThread, endpoint_table, table
+from .conftest import setup_via_flow
+from .helpers import advance
+from .timetravel import VirtualTime
+from .traffic import summarize
+from .workload import HOUR, run_hour
+
+MODE = os.environ.get("WATTWAECHTER_BENCH", "")
+FLEET = 20
+FLEET_MINUTES = 10
+
+pytestmark = [
+    pytest.mark.usefixtures("socket_enabled", "entity_registry_enabled_by_default"),
+]
+
+
+def _print(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    with capsys.disabled():
+        print(text, flush=True)
+
+
+@pytest.mark.skipif(MODE not in ("hour", "all"), reason="run by scripts/bench")
+async def test_bench_one_device_for_an_hour(
+    hass: HomeAssistant, time_travel: VirtualTime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One device, every feature on, one simulated hour."""
+    sims = SimulatorThread()
+    try:
+        [sim] = sims.start(1, time_travel.clock)
+        cpu, wall = time.thread_time(), time.perf_counter()
+        entry = await setup_via_flow(hass, sim)
+        setup_cpu, setup_wall = time.thread_time() - cpu, time.perf_counter() - wall
+        setup = summarize(sim.request_log)
+        sim.clear_log()
+
+        cpu, wall = time.thread_time(), time.perf_counter()
+        report = await run_hour(hass, entry, sim)
+        hour_cpu, hour_wall = time.thread_time() - cpu, time.perf_counter() - wall
+        log = sim.request_log
+        traffic = summarize(log)
+        actions = {id(r) for r in report.action_requests}
+        polling = summarize([r for r in log if id(r) not in actions])
+        budget = entry.runtime_data.client.gate
+        stats = budget.stats if budget is not None else None
+    finally:
+        sims.stop()
+
+    updates = max(traffic.meter_updates, 1)
+    rows: list[tuple[str, object]] = [
+        ("setup requests", f"{setup.requests}  ({', '.join(setup.by_endpoint)})"),
+        (
+            "setup time",
+            f"{setup_wall * 1000:.0f} ms wall, {setup_cpu * 1000:.0f} ms CPU",
+        ),
+        ("requests in the hour", traffic.requests),
+        ("meter updates", traffic.meter_updates),
+        ("requests per meter update", f"{traffic.per_meter_update:.3f}"),
+        ("  without user actions", f"{polling.per_meter_update:.3f}"),
+        ("peak in any 10 s", f"{traffic.peak} (budget 10, device 25)"),
+        ("429 / 503", f"{traffic.status_429} / {traffic.status_503}"),
+        (
+            "CPU per update cycle",
+            f"{hour_cpu / updates * 1000:.2f} ms "
+            f"({hour_cpu:.2f} s per simulated hour, {hour_wall:.1f} s wall)",
+        ),
+        ("actions done", report.actions or "none"),
+        ("actions refused", report.refused or "none"),
+        ("absent features", ", ".join(report.absent) or "none"),
+    ]
+    if stats is not None:
+        rows.append(
+            (
+                "budget",
+                f"peak {stats.peak}, waited {stats.waited}, pauses {stats.pauses}, "
+                f"refused {sum(stats.rejected.values())}",
+            )
+        )
+    _print(
+        capsys,
+        "\n== One device, everything on, one simulated hour ==\n"
+        + table(rows)
+        + "\n  requests per hour by endpoint:\n"
+        + endpoint_table(traffic, HOUR / 3600),
+    )
+
+
+@pytest.mark.skipif(MODE not in ("fleet", "all"), reason="run by scripts/bench")
+async def test_bench_twenty_devices(
+    hass: HomeAssistant, time_travel: VirtualTime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Twenty devices in one Home Assistant: setup time and CPU per minute."""
+    sims = SimulatorThread()
+    try:
+        devices = sims.start(FLEET, time_travel.clock)
+        for sim in devices:
+            MockConfigEntry(
+                domain=DOMAIN,
+                title=f"WattWächter {sim.config.device_id[-4:]}",
+                unique_id=sim.config.device_id,
+                data={
+                    CONF_HOST: f"127.0.0.1:{sim.port}",
+                    CONF_TOKEN: None,
+                    "device_id": sim.config.device_id,
+                },
+                version=1,
+                minor_version=3,
+            ).add_to_hass(hass)
+        # As at Home Assistant's start: every entry of the domain at once.
+        cpu, wall = time.thread_time(), time.perf_counter()
+        assert await async_setup_component(hass, DOMAIN, {})
+        await hass.async_block_till_done()
+        setup_cpu, setup_wall = time.thread_time() - cpu, time.perf_counter() - wall
+        loaded = len(hass.config_entries.async_loaded_entries(DOMAIN))
+        setup_requests = sum(len(sim.request_log) for sim in devices)
+        for sim in devices:
+            sim.clear_log()
+
+        cpu, wall = time.thread_time(), time.perf_counter()
+        for _ in range(FLEET_MINUTES * 12):
+            await advance(hass, 5)
+        run_cpu, run_wall = time.thread_time() - cpu, time.perf_counter() - wall
+        per_device = [summarize(sim.request_log) for sim in devices]
+    finally:
+        sims.stop()
+
+    updates = sum(t.meter_updates for t in per_device)
+    requests = sum(t.requests for t in per_device)
+    rows: list[tuple[str, object]] = [
+        ("devices loaded", f"{loaded} of {FLEET}"),
+        ("total setup time", f"{setup_wall:.2f} s wall, {setup_cpu:.2f} s CPU"),
+        (
+            "setup requests",
+            f"{setup_requests} ({setup_requests / FLEET:.1f} per device)",
+        ),
+        (
+            "CPU per minute",
+            f"{run_cpu / FLEET_MINUTES * 1000:.0f} ms "
+            f"({run_cpu / FLEET_MINUTES / 60 * 100:.2f} % of one core; "
+            f"{FLEET_MINUTES} simulated minutes in {run_wall:.1f} s wall)",
+        ),
+        ("CPU per meter update", f"{run_cpu / max(updates, 1) * 1000:.2f} ms"),
+        ("requests per meter update", f"{requests / max(updates, 1):.3f}"),
+        ("worst peak in any 10 s", max(t.peak for t in per_device)),
+        (
+            "429 / 503",
+            f"{sum(t.status_429 for t in per_device)} / "
+            f"{sum(t.status_503 for t in per_device)}",
+        ),
+    ]
+    _print(
+        capsys,
+        f"\n== {FLEET} devices in one Home Assistant ==\n" + table(rows),
+    )
