@@ -52,15 +52,19 @@ class RetryLaterUpdateFailed(UpdateFailed):
 
 
 class _DemoteRetryLater(logging.Filter):
-    """Log the coordinator's "Error fetching" for a RetryLaterUpdateFailed as WARNING.
+    """Log a RetryLaterUpdateFailed as one WARNING line, without a traceback.
 
-    DataUpdateCoordinator logs the first failed update of a series at ERROR.
-    A 429/503 or a paused budget is not an error of ours or of the device, so
-    it is still logged once, but as a warning.
+    DataUpdateCoordinator logs the first failed update of a series at ERROR
+    (and newer cores add the traceback at DEBUG). A 429/503 or a paused budget
+    is not an error of ours or of the device, so it is still logged once, but
+    as a warning, and its traceback, which tells nothing, is left out.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Lower the level of the record; never drop it."""
+        """Lower the level or drop the traceback of the record; keep it."""
+        if record.exc_info and isinstance(record.exc_info[1], RetryLaterUpdateFailed):
+            record.exc_info = None
+            record.exc_text = None
         if (
             record.levelno == logging.ERROR
             and isinstance(record.args, tuple)

@@ -16,6 +16,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -24,6 +25,7 @@ from custom_components.wattwaechter.api import (
     Priority,
     WattwaechterBudgetError,
     WattwaechterBudgetPausedError,
+    WattwaechterConnectionError,
     WattwaechterRateLimitedError,
     WattwaechterRetryLaterError,
 )
@@ -59,7 +61,7 @@ async def saturate(session: aiohttp.ClientSession, sim: Simulator) -> int:
 
 
 def no_errors_in_log(caplog: pytest.LogCaptureFixture) -> None:
-    """Assert that nothing was logged at ERROR or with a traceback."""
+    """Assert that nothing was logged at ERROR or with a traceback (any level)."""
     bad = [
         r
         for r in caplog.records
@@ -290,3 +292,20 @@ async def test_waiting_errors_become_quiet_update_failures(
     assert isinstance(failed, RetryLaterUpdateFailed)
     assert failed.translation_key == key
     assert failed.translation_placeholders["retry_after"] == f"{error.retry_after:.0f}"
+
+
+async def test_no_traceback_for_a_retry_later_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Newer cores add the traceback at DEBUG; for back-pressure it is dropped."""
+    failed = update_failed(WattwaechterRateLimitedError("429", 10.0), "192.0.2.1")
+    other = update_failed(WattwaechterConnectionError("gone"), "192.0.2.1")
+    logger = logging.getLogger("custom_components.wattwaechter.coordinator")
+    for err in (failed, other):
+        try:
+            raise err
+        except UpdateFailed:
+            logger.debug("Full error:", exc_info=True)
+    quiet, loud = caplog.records[-2:]
+    assert quiet.exc_info is None
+    assert loud.exc_info is not None
