@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,7 +46,8 @@ class _SharedBudget:
     """One device's request budget and the entries that use it."""
 
     budget: RequestBudget
-    entry_ids: set[str] = field(default_factory=set)
+    hosts: dict[str, str] = field(default_factory=dict)
+    """The host of each entry (by entry ID) that uses the budget."""
 
 
 class BudgetRegistry:
@@ -74,6 +76,16 @@ class BudgetRegistry:
         shared = self._shared.get(key)
         return None if shared is None else shared.budget
 
+    def find(self, keys: Iterable[str | None], host: str) -> RequestBudget | None:
+        """Return the budget of the first device key known, else of ``host``."""
+        for key in keys:
+            if key and (shared := self._shared.get(key.upper())):
+                return shared.budget
+        for shared in self._shared.values():
+            if host.lower() in shared.hosts.values():
+                return shared.budget
+        return None
+
     @callback
     def async_acquire(self, entry: WattwaechterConfigEntry) -> RequestBudget:
         """Return the entry's device budget; release it when the entry unloads."""
@@ -81,12 +93,12 @@ class BudgetRegistry:
         shared = self._shared.get(key)
         if shared is None:
             shared = self._shared[key] = _SharedBudget(RequestBudget())
-        shared.entry_ids.add(entry.entry_id)
+        shared.hosts[entry.entry_id] = str(entry.data[CONF_HOST]).lower()
 
         @callback
         def release() -> None:
-            shared.entry_ids.discard(entry.entry_id)
-            if not shared.entry_ids and self._shared.get(key) is shared:
+            shared.hosts.pop(entry.entry_id, None)
+            if not shared.hosts and self._shared.get(key) is shared:
                 del self._shared[key]
                 shared.budget.close()
 
@@ -141,6 +153,7 @@ async def async_setup_entry(
     controls = ControlsCoordinator(hass, entry, client)
     ota = OtaCoordinator(hass, entry, client)
     meter.followers = (system, controls)
+    system.followers = (controls,)
     entry.runtime_data = WattwaechterRuntimeData(
         client=client, meter=meter, system=system, controls=controls, ota=ota
     )

@@ -35,8 +35,11 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
 
+from . import BudgetRegistry, async_get_budgets
 from .api import (
     HostAddress,
+    Priority,
+    RequestBudget,
     Settings,
     SystemInfo,
     WattwaechterAuthError,
@@ -134,8 +137,9 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         except WattwaechterInvalidHostError as err:
             raise CannotProbe(err.reason, CONF_HOST) from err
         self._host = client.host
+        client.gate = self._budget(client.host)
         try:
-            info = await client.system_info()
+            info = await client.system_info(Priority.ACTION)
         except WattwaechterAuthError as err:
             raise CannotProbe("invalid_auth") from err
         except WattwaechterRetryLaterError as err:
@@ -149,7 +153,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         if not info.esp_id:
             raise CannotProbe("not_wattwaechter")
         try:
-            self._settings = await client.settings()
+            self._settings = await client.settings(Priority.ACTION)
         except WattwaechterError:
             self._settings = None
         self._name = self._settings.device_name if self._settings else None
@@ -172,10 +176,13 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         ``_probe`` (it uses the probed host and settings).
         """
         client = WattwaechterClient(
-            self._host, async_get_clientsession(self.hass), write_token=write_token
+            self._host,
+            async_get_clientsession(self.hass),
+            write_token=write_token,
+            gate=self._budget(self._host),
         )
         try:
-            settings = self._settings or await client.settings()
+            settings = self._settings or await client.settings(Priority.ACTION)
             if settings.led_enable is not None:
                 unchanged: dict[str, Any] = {"ledEnable": settings.led_enable}
             elif settings.device_name is not None:
@@ -191,6 +198,19 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             raise CannotProbe("device_busy") from err
         except WattwaechterError as err:
             raise CannotProbe("cannot_connect") from err
+
+    def _budget(self, host: str) -> RequestBudget | None:
+        """Return the device's request budget if Home Assistant already uses it.
+
+        A reauth, a reconfigure or a rediscovery of a loaded device then shares
+        the budget of its polling; the flow's requests count as user actions.
+        """
+        keys = [self._device_id]
+        if entry_id := self.context.get("entry_id"):
+            entry = self.hass.config_entries.async_get_entry(entry_id)
+            if entry is not None:
+                keys.append(BudgetRegistry.key(entry))
+        return async_get_budgets(self.hass).find(keys, host)
 
     def _take_system_info(self, info: SystemInfo) -> None:
         """Fill what discovery did not tell from the system info."""

@@ -20,8 +20,10 @@ DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
 MIN_SCAN_INTERVAL: Final = 5
 MAX_SCAN_INTERVAL: Final = 300
 SYSTEM_INTERVAL: Final = timedelta(minutes=5)
-# Settings (LED, auth) and the LED status change only when someone acts.
-CONTROLS_INTERVAL: Final = timedelta(minutes=5)
+# Settings (LED, auth) and the LED status change only when someone acts: they
+# are read back after our own changes and after a restart or firmware change;
+# this slow look only catches changes made in the web UI or the app.
+CONTROLS_INTERVAL: Final = timedelta(hours=1)
 # The vendor's update server is asked at most every 6 hours (and on demand).
 OTA_INTERVAL: Final = timedelta(hours=6)
 # A reboot takes the device off the network for about this long; the

@@ -27,6 +27,7 @@ from .api import (
     LedStatus,
     MeterReading,
     OtaInfo,
+    Priority,
     Settings,
     SystemInfo,
     WattwaechterAuthError,
@@ -119,20 +120,27 @@ class WattwaechterRuntimeData:
 type WattwaechterConfigEntry = ConfigEntry[WattwaechterRuntimeData]
 
 
+def retry_later_key(err: WattwaechterRetryLaterError, device_key: str) -> str:
+    """Return the translation key of a "come back later" error.
+
+    Our own budget (paused after a 429/503, or used up) has its own messages;
+    a 429/503 straight from the device gets ``device_key``.
+    """
+    if isinstance(err, WattwaechterBudgetPausedError):
+        return "budget_paused"
+    if isinstance(err, WattwaechterBudgetError):
+        return "budget_exhausted"
+    return device_key
+
+
 def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
     """Translate a client error into the coordinator's UpdateFailed."""
     placeholders = {"host": host, "error": str(err)}
     if isinstance(err, WattwaechterRetryLaterError):
-        if isinstance(err, WattwaechterBudgetPausedError):
-            key = "budget_paused"
-        elif isinstance(err, WattwaechterBudgetError):
-            key = "budget_exhausted"
-        else:
-            key = "device_busy"
         placeholders["retry_after"] = f"{err.retry_after:.0f}"
         return RetryLaterUpdateFailed(
             translation_domain=DOMAIN,
-            translation_key=key,
+            translation_key=retry_later_key(err, "device_busy"),
             translation_placeholders=placeholders,
         )
     if isinstance(err, WattwaechterNoDataError):
@@ -290,7 +298,12 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
-    """Polls ``/system/info`` every few minutes for the diagnostic sensors."""
+    """Polls ``/system/info`` every few minutes for the diagnostic sensors.
+
+    It also notices a restart or a firmware change that did not come from
+    Home Assistant (the web UI, a power cut) and then asks its followers (the
+    settings and LED status) again: they may have changed with it.
+    """
 
     def __init__(
         self,
@@ -300,10 +313,31 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     ) -> None:
         """Set up the coordinator for one device."""
         super().__init__(hass, entry, client, "system", SYSTEM_INTERVAL)
+        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
 
     async def _async_fetch(self) -> SystemInfo:
         """Fetch the system info."""
-        return await self.client.system_info()
+        info = await self.client.system_info()
+        if (
+            self.data is not None
+            and not self.restarting
+            and _restarted(self.data, info)
+        ):
+            for follower in self.followers:
+                self.config_entry.async_create_task(
+                    self.hass,
+                    follower.async_request_refresh(),
+                    f"{follower.name} after a restart elsewhere",
+                )
+        return info
+
+
+def _restarted(before: SystemInfo, now: SystemInfo) -> bool:
+    """Return True when the firmware changed or the uptime went back."""
+    if before.firmware and now.firmware and before.firmware != now.firmware:
+        return True
+    up_before, up_now = before.uptime_seconds, now.uptime_seconds
+    return up_before is not None and up_now is not None and up_now < up_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +367,11 @@ class ControlsCoordinator(WattwaechterCoordinator[DeviceControls]):
         return DeviceControls(settings=settings, led=led)
 
     async def async_refresh_settings(self) -> Settings:
-        """Read the settings back after a change (one request; errors raise)."""
-        settings = await self.client.settings()
+        """Read the settings back after a change (one request; errors raise).
+
+        Part of the user's action, so it goes with the action's priority.
+        """
+        settings = await self.client.settings(Priority.ACTION)
         self.async_set_updated_data(replace(self.data, settings=settings))
         return settings
 

@@ -19,7 +19,7 @@ from .api import (
     WattwaechterRetryLaterError,
 )
 from .const import DOMAIN, ISSUE_WRITE_TOKEN
-from .coordinator import WattwaechterConfigEntry
+from .coordinator import WattwaechterConfigEntry, retry_later_key
 from .entity import WattwaechterEntity
 
 
@@ -84,7 +84,9 @@ def wattwaechter_exception_handler[EntityT: WattwaechterEntity[Any], **P](
             raise action_error("action_invalid_auth", host) from err
         except WattwaechterRetryLaterError as err:
             raise action_error(
-                "action_device_busy", host, retry_after=f"{err.retry_after:.0f}"
+                retry_later_key(err, "action_device_busy"),
+                host,
+                retry_after=f"{err.retry_after:.0f}",
             ) from err
         except WattwaechterConnectionError as err:
             raise action_error("action_cannot_connect", host, error=str(err)) from err

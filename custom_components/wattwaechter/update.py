@@ -31,6 +31,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
     OtaInfo,
+    Priority,
     WattwaechterBadResponseError,
     WattwaechterClient,
     WattwaechterConnectionError,
@@ -205,12 +206,12 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
             await sleep(OTA_POLL_INTERVAL)
             try:
                 if not went_away:
-                    led = await client.led()
+                    led = await client.led(Priority.ACTION)
                     if led.status == LED_OTA_ACTIVE:
                         download_seen = True
                         self._downloading()
                         continue
-                alive = await client.alive()
+                alive = await client.alive(Priority.ACTION)
             except WattwaechterConnectionError:
                 went_away = True
                 self._progress(PROGRESS_REBOOTING)

@@ -394,3 +394,23 @@ def test_mqtt_and_modbus_status() -> None:
 def test_history_items_of_wrong_type(items: Any) -> None:
     assert HighResHistory.from_json({"items": items}).items == ()
     assert LowResHistory.from_json({"items": items}).items == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("2d 5h 30m", 2 * 86400 + 5 * 3600 + 30 * 60),
+        ("0d 0h 4m", 240),
+        ("12m 5s", 725),
+        ("12345", 12345),
+        ("", None),
+        ("a while", None),
+        ("5h and then some", None),
+    ],
+)
+def test_uptime_seconds(text: str, seconds: int | None) -> None:
+    """The uptime text becomes seconds; anything else is unknown."""
+    info = SystemInfo.from_json(
+        {"uptime": [{"name": "uptime", "value": text, "unit": ""}]}
+    )
+    assert info.uptime_seconds == seconds

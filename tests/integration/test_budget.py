@@ -6,16 +6,27 @@ import asyncio
 import itertools
 import logging
 import math
+import time
 
 import aiohttp
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.const import (
+    ATTR_ENTITY_ID,
     CONF_HOST,
     CONF_TOKEN,
     EVENT_HOMEASSISTANT_STOP,
+    SERVICE_TURN_OFF,
+    STATE_OFF,
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -37,7 +48,7 @@ from custom_components.wattwaechter.coordinator import (
 from simulator import FaultMode, Simulator
 
 from .conftest import setup_via_flow
-from .helpers import advance, state
+from .helpers import advance, entity_id, state
 from .timetravel import VirtualTime, run_due
 from .traffic import LATEST, OTHER_CLIENT, ours, summarize
 from .workload import run_hour
@@ -309,3 +320,108 @@ async def test_no_traceback_for_a_retry_later_failure(
     quiet, loud = caplog.records[-2:]
     assert quiet.exc_info is None
     assert loud.exc_info is not None
+
+
+async def test_flows_of_a_loaded_device_use_its_budget(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Reconfigure and reauth of a polled device send through its budget."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    granted = budget.stats.granted[Priority.ACTION]
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    device.clear_log()
+    budget.pause(60)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: f"127.0.0.1:{device.port}"}
+    )
+    assert result["errors"] == {"base": "device_busy"}
+    assert device.request_log == []
+
+    budget.pause(0)
+    await advance(hass, 60)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_REAUTH, "entry_id": entry.entry_id},
+        data=entry.data,
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "READTOKEN1234567"}
+    )
+    assert result["reason"] == "reauth_successful"
+    # system info and settings, as user actions of this device's budget
+    assert budget.stats.granted[Priority.ACTION] == granted + 2
+
+
+async def test_budget_found_by_host(hass: HomeAssistant, device: Simulator) -> None:
+    """A flow that knows only the address finds the budget of that address."""
+    entry = await setup_via_flow(hass, device)
+    budgets = async_get_budgets(hass)
+    assert budgets.find([None, "112233445566"], f"127.0.0.1:{device.port}") is (
+        entry.runtime_data.client.gate
+    )
+    assert budgets.find([], "192.0.2.1") is None
+
+
+async def toggle_led(hass: HomeAssistant, entry: ConfigEntry, service: str) -> None:
+    """Switch the status LED like a user would."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        service,
+        {ATTR_ENTITY_ID: entity_id(hass, entry, "led", SWITCH_DOMAIN)},
+        blocking=True,
+    )
+
+
+async def test_action_fails_fast_while_the_device_asked_for_a_pause(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """No sleeping in an action: a paused budget refuses it at once, translated."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    budget.pause(10)
+    device.clear_log()
+    started = time.monotonic()
+    with pytest.raises(HomeAssistantError) as err:
+        await toggle_led(hass, entry, SERVICE_TURN_OFF)
+    assert time.monotonic() - started < 1
+    assert err.value.translation_key == "budget_paused"
+    assert err.value.translation_placeholders["retry_after"] == "10"
+    assert "Try again in 10 s" in str(err.value)
+    assert device.request_log == []
+
+
+async def test_action_fails_fast_when_the_budget_is_used_up(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """Ten requests in the last seconds: an action is refused, not queued."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    while budget.in_window() < budget.limit:
+        await budget.acquire(Priority.ACTION)
+    device.clear_log()
+    with pytest.raises(HomeAssistantError) as err:
+        await toggle_led(hass, entry, SERVICE_TURN_OFF)
+    assert err.value.translation_key == "budget_exhausted"
+    assert device.request_log == []
+    await advance(hass, 10)
+    await toggle_led(hass, entry, SERVICE_TURN_OFF)
+    assert state(hass, entry, "led", SWITCH_DOMAIN).state == STATE_OFF
+
+
+async def test_action_waits_for_a_pause_that_ends_soon(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A pause that ends within 3 s is waited out: the action then succeeds."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    budget.pause(2)
+    press = hass.async_create_task(toggle_led(hass, entry, SERVICE_TURN_OFF))
+    await asyncio.sleep(0)
+    assert not press.done()
+    await advance(hass, 2)
+    await press
+    assert state(hass, entry, "led", SWITCH_DOMAIN).state == STATE_OFF

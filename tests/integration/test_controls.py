@@ -149,10 +149,12 @@ async def test_led_state_is_read_back(
     assert err.value.translation_key == "action_failed"
     assert state(hass, entry, "led", SWITCH_DOMAIN).state == STATE_ON
 
-    # Changed on the device itself: seen at the next settings poll (5 min).
+    # Changed on the device itself: seen at the next settings poll (hourly).
     device.clear_faults()
     device.state.settings["ledEnable"] = False
     await advance(hass, 300)
+    assert state(hass, entry, "led", SWITCH_DOMAIN).state == STATE_ON
+    await advance(hass, 3300)
     assert state(hass, entry, "led", SWITCH_DOMAIN).state == STATE_OFF
 
 
@@ -190,7 +192,7 @@ async def test_unknown_led_status_is_unknown(
         return {**original(), "status": "RAINBOW"}
 
     device.device.led = led  # type: ignore[method-assign]
-    await advance(hass, 300)
+    await advance(hass, 3600)
     assert state(hass, entry, "led_status").state == "unknown"
 
 

@@ -163,12 +163,11 @@ async def test_one_request_per_meter_update(
     latest = [r for r in device.request_log if r.path == LATEST]
     assert len(latest) == updates
     # Everything else is slow: system info (firmware version for the update
-    # entity), settings and LED status (LED entities), each every 5 minutes.
+    # entity) every 5 minutes; settings and LED status (LED entities) only
+    # hourly, unless something changed them.
     paths = [r.path for r in device.request_log]
     assert paths.count("/api/v1/system/info") == 2
-    assert paths.count("/api/v1/settings") == 2
-    assert paths.count("/api/v1/system/led") == 2
-    assert len(device.request_log) == updates + 6
+    assert len(device.request_log) == updates + 2
     assert all(r.status == 200 for r in device.request_log)
 
 
@@ -183,8 +182,8 @@ async def test_system_info_on_its_own_slow_cadence(
     paths = [r.path for r in device.request_log]
     assert paths.count(LATEST) == 61
     assert paths.count("/api/v1/system/info") == 2
-    # Settings and LED status (the LED entities) every 5 minutes as well.
-    assert len(paths) == 63 + 4
+    # Settings and LED status (the LED entities) only hourly.
+    assert len(paths) == 63
     assert all(r.status == 200 for r in device.request_log)
 
 

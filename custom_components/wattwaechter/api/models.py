@@ -11,7 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 import math
+import re
 from typing import Any
+
+_UPTIME_PART = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
+_UPTIME_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 JsonObject = Mapping[str, Any]
 
@@ -230,6 +234,17 @@ class SystemInfo:
     def uptime(self) -> str | None:
         """Return the uptime text as the device formats it ("2d 5h 30m")."""
         return self.get("uptime", "uptime")
+
+    @property
+    def uptime_seconds(self) -> int | None:
+        """Return the uptime in seconds ("2d 5h 30m", or plain seconds)."""
+        text = (self.uptime or "").strip()
+        if text.isdigit():
+            return int(text)
+        parts = _UPTIME_PART.findall(text)
+        if not parts or _UPTIME_PART.sub("", text).strip():
+            return None
+        return sum(int(number) * _UPTIME_UNITS[unit.lower()] for number, unit in parts)
 
 
 @dataclass(frozen=True, slots=True)
