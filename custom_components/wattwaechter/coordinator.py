@@ -13,6 +13,7 @@ line when the restart starts and one when the device is back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import contextvars
 from dataclasses import dataclass, replace
 from datetime import timedelta
 import logging
@@ -24,6 +25,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import (
+    CAUSE_RESTART,
     LedStatus,
     MeterReading,
     OtaInfo,
@@ -38,6 +40,7 @@ from .api import (
     WattwaechterError,
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
+    request_cause,
 )
 from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
 
@@ -205,6 +208,16 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self.async_update_listeners()
 
     @callback
+    def _schedule_refresh(self) -> None:
+        """Schedule the next poll in a clean context.
+
+        The timer keeps the context it was set in. Set inside a user action
+        (a refresh the action awaited) it would make every later poll count,
+        and be served, as that action (see ``request_cause``).
+        """
+        contextvars.Context().run(super()._schedule_refresh)
+
+    @callback
     def resume(self) -> None:
         """End the pause; the next refresh asks the device again."""
         self._paused_until = None
@@ -287,14 +300,15 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     def _async_back_after_restart(self) -> None:
         """Log the return once and wake the paused slower coordinators."""
         _LOGGER.info("WattWächter at %s is back", self.client.host)
-        for follower in self.followers:
-            if follower.restarting:
-                follower.resume()
-                self.config_entry.async_create_task(
-                    self.hass,
-                    follower.async_request_refresh(),
-                    f"{follower.name} after restart",
-                )
+        with request_cause(CAUSE_RESTART):
+            for follower in self.followers:
+                if follower.restarting:
+                    follower.resume()
+                    self.config_entry.async_create_task(
+                        self.hass,
+                        follower.async_request_refresh(),
+                        f"{follower.name} after restart",
+                    )
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
@@ -323,12 +337,13 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
             and not self.restarting
             and _restarted(self.data, info)
         ):
-            for follower in self.followers:
-                self.config_entry.async_create_task(
-                    self.hass,
-                    follower.async_request_refresh(),
-                    f"{follower.name} after a restart elsewhere",
-                )
+            with request_cause(CAUSE_RESTART):
+                for follower in self.followers:
+                    self.config_entry.async_create_task(
+                        self.hass,
+                        follower.async_request_refresh(),
+                        f"{follower.name} after a restart elsewhere",
+                    )
         return info
 
 
@@ -374,6 +389,12 @@ class ControlsCoordinator(WattwaechterCoordinator[DeviceControls]):
         settings = await self.client.settings(Priority.ACTION)
         self.async_set_updated_data(replace(self.data, settings=settings))
         return settings
+
+    @callback
+    def async_set_settings(self, **changes: Any) -> None:
+        """Take settings the device reported as applied, without reading them."""
+        settings = replace(self.data.settings, **changes)
+        self.async_set_updated_data(replace(self.data, settings=settings))
 
 
 class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):

@@ -12,11 +12,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
 from .api import (
+    CAUSE_ACTION,
     WattwaechterAuthError,
     WattwaechterConnectionError,
     WattwaechterError,
     WattwaechterForbiddenError,
     WattwaechterRetryLaterError,
+    request_cause,
 )
 from .const import DOMAIN, ISSUE_WRITE_TOKEN
 from .coordinator import WattwaechterConfigEntry, retry_later_key
@@ -76,7 +78,10 @@ def wattwaechter_exception_handler[EntityT: WattwaechterEntity[Any], **P](
         entry: WattwaechterConfigEntry = self.coordinator.config_entry
         host = entry.runtime_data.client.host
         try:
-            await func(self, *args, **kwargs)
+            # Every request the action makes, also in coordinator refreshes it
+            # awaits, is served (and counted) as a user action: it fails fast.
+            with request_cause(CAUSE_ACTION):
+                await func(self, *args, **kwargs)
         except WattwaechterForbiddenError as err:
             async_create_write_token_issue(self.hass, entry)
             raise action_error("write_token_required", host) from err

@@ -9,6 +9,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import WattwaechterRetryLaterError
+from .api.models import as_bool
 from .coordinator import ControlsCoordinator, WattwaechterConfigEntry
 from .entity import WattwaechterEntity
 from .helpers import wattwaechter_exception_handler
@@ -55,5 +57,13 @@ class LedSwitch(WattwaechterEntity[ControlsCoordinator], SwitchEntity):
     @wattwaechter_exception_handler
     async def _async_set(self, *, enabled: bool) -> None:
         """Send the change, then read the setting back (two requests)."""
-        await self.coordinator.client.update_settings({"ledEnable": enabled})
-        await self.coordinator.async_refresh_settings()
+        applied = await self.coordinator.client.update_settings({"ledEnable": enabled})
+        try:
+            await self.coordinator.async_refresh_settings()
+        except WattwaechterRetryLaterError:
+            # The change is made, but the request budget (or the device) has
+            # no room to read it back now: show what the device said it
+            # applied instead of failing an action that worked.
+            if (led_enable := as_bool(applied.get("ledEnable"))) is None:
+                raise
+            self.coordinator.async_set_settings(led_enable=led_enable)

@@ -13,12 +13,16 @@ from typing import Any
 import pytest
 
 from custom_components.wattwaechter.api import (
+    CAUSE_ACTION,
+    CAUSE_POLLING,
+    CAUSE_RESTART,
     LoopClock,
     Priority,
     RequestBudget,
     WattwaechterBudgetError,
     WattwaechterBudgetPausedError,
     WattwaechterRetryLaterError,
+    request_cause,
 )
 
 
@@ -368,3 +372,16 @@ def test_loop_clock_outside_a_loop() -> None:
     """Outside an event loop the default clock is time.monotonic."""
     before = time.monotonic()
     assert LoopClock().now() >= before
+
+
+async def test_request_cause_counts_and_serves_actions_first(clock: FakeClock) -> None:
+    """Requests inside request_cause are counted per cause; actions fail fast."""
+    budget = RequestBudget(2, 10.0, clock=clock, headroom={})
+    await budget.acquire(Priority.METER)
+    with request_cause(CAUSE_RESTART):
+        await budget.acquire(Priority.SYSTEM)
+    with request_cause(CAUSE_ACTION), pytest.raises(WattwaechterBudgetError):
+        # Passed as backfill, served as an action: refused instead of queued.
+        await budget.acquire(Priority.BACKFILL)
+    assert budget.stats.by_cause == {CAUSE_POLLING: 1, CAUSE_RESTART: 1}
+    assert budget.stats.rejected[Priority.ACTION] == 1

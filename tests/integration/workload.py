@@ -7,17 +7,22 @@ Home Assistant's services and reports the ones that do not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from simulator import RequestLogEntry, Simulator
+from custom_components.wattwaechter.api import CAUSE_ACTION, CAUSE_RESTART
+from custom_components.wattwaechter.const import DOMAIN
+from simulator import Simulator
 
-from .helpers import advance
+from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
 HOUR = 3600
 STEP = 5.0
@@ -30,17 +35,19 @@ class WorkloadReport:
 
     actions: dict[str, int] = field(default_factory=dict)
     """Service calls per ``domain.service`` that succeeded."""
-    refused: dict[str, int] = field(default_factory=dict)
-    """Service calls that raised (budget fail-fast, device busy, ...)."""
+    refused: dict[str, list[str]] = field(default_factory=dict)
+    """Service calls that raised (budget fail-fast, device busy, ...): why."""
     absent: list[str] = field(default_factory=list)
     """Features the integration does not have (yet)."""
-    action_requests: list[RequestLogEntry] = field(default_factory=list)
-    """Requests sent while a service call ran."""
+    action_requests: int = 0
+    """Requests the budget granted for user actions during the run."""
+    restart_requests: int = 0
+    """Requests the budget granted to re-read everything after a restart."""
 
     @property
-    def action_times(self) -> set[float]:
-        """Return the log times of the actions' requests."""
-        return {r.time for r in self.action_requests}
+    def reactive_requests(self) -> int:
+        """Return the requests that were not regular polling."""
+        return self.action_requests + self.restart_requests
 
 
 def control_entities(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, list[str]]:
@@ -54,24 +61,66 @@ def control_entities(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, list[
 
 async def call(
     hass: HomeAssistant,
-    sim: Simulator,
     report: WorkloadReport,
     domain: str,
     service: str,
     entity_id: str,
 ) -> None:
-    """Call one service like a user would, and note what it sent."""
+    """Call one service like a user would, and note how it went."""
     name = f"{domain}.{service}"
-    before = len(sim.request_log)
     try:
         await hass.services.async_call(
             domain, service, {"entity_id": entity_id}, blocking=True
         )
-    except HomeAssistantError:
-        report.refused[name] = report.refused.get(name, 0) + 1
+    except HomeAssistantError as err:
+        report.refused.setdefault(name, []).append(str(err))
     else:
         report.actions[name] = report.actions.get(name, 0) + 1
-    report.action_requests.extend(sim.request_log[before:])
+
+
+def _pending(hass: HomeAssistant) -> set[asyncio.Task[Any]]:
+    """Return Home Assistant's unfinished tasks."""
+    tasks = set(hass._tasks) | set(hass._background_tasks)
+    return {task for task in tasks if not task.done()}
+
+
+async def _advance_beside(
+    hass: HomeAssistant, seconds: float, actions: set[asyncio.Task[Any]]
+) -> None:
+    """Move virtual time and settle everything except the running ``actions``.
+
+    A firmware update runs for minutes of virtual time; waiting for it like
+    ``hass.async_block_till_done`` does would wait that long in real time.
+    """
+    time_travel: VirtualTime = hass.data[TIME_TRAVEL_KEY]
+    time_travel.tick(seconds)
+    async_fire_time_changed(hass)
+    await _settle(hass, actions)
+    if not actions:
+        return
+    # The actions may wait for an answer from the device: give them real time
+    # until they send nothing new (a request answers in a few milliseconds).
+    budgets = [
+        entry.runtime_data.client.gate.stats
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+    ]
+    for _ in range(100):
+        granted = sum(sum(stats.granted.values()) for stats in budgets)
+        await asyncio.wait(actions, timeout=0.02)
+        await _settle(hass, actions)
+        if sum(sum(stats.granted.values()) for stats in budgets) == granted:
+            return
+
+
+async def _settle(hass: HomeAssistant, actions: set[asyncio.Task[Any]]) -> None:
+    """Wait for Home Assistant's tasks, except the running actions."""
+    for _ in range(1000):
+        await asyncio.sleep(0)
+        pending = _pending(hass) - actions
+        if not pending:
+            return
+        await asyncio.wait(pending)
+    raise AssertionError("Home Assistant did not settle")
 
 
 def schedule(
@@ -121,19 +170,40 @@ async def run_hour(
     sim: Simulator,
     *,
     seconds: int = HOUR,
-    on_step: Callable[[int], None] | None = None,
 ) -> WorkloadReport:
-    """Advance ``seconds`` of virtual time in STEP-second steps, acting on the way."""
+    """Advance ``seconds`` of virtual time in STEP-second steps, acting on the way.
+
+    Actions run beside the polling, as they would for a user: a firmware
+    update, for instance, takes minutes of (virtual) time.
+    """
+    await async_setup_component(hass, "homeassistant", {})
     report = WorkloadReport()
     plan = schedule(hass, entry, report)
+    causes = entry.runtime_data.client.gate.stats.by_cause
+    before = dict(causes)
+    calls: list[asyncio.Task[None]] = []
+    actions: set[asyncio.Task[Any]] = set()
     elapsed = 0.0
-    while elapsed < seconds:
-        await advance(hass, STEP)
+    while elapsed < seconds or (calls and elapsed < seconds + 900):
+        await _advance_beside(hass, STEP, actions)
         elapsed += STEP
-        due = [s for s in plan if s <= elapsed]
-        for second in sorted(due):
+        for second in sorted(s for s in plan if s <= elapsed):
             for domain, service, entity_id in plan.pop(second):
-                await call(hass, sim, report, domain, service, entity_id)
-        if on_step is not None:
-            on_step(int(elapsed))
+                known = _pending(hass)
+                calls.append(
+                    asyncio.get_running_loop().create_task(
+                        call(hass, report, domain, service, entity_id)
+                    )
+                )
+                await asyncio.sleep(0)
+                # The tasks Home Assistant started for this service call.
+                actions |= _pending(hass) - known
+        calls = [task for task in calls if not task.done()]
+        actions = {task for task in actions if not task.done()}
+    assert not calls, "an action did not finish within 15 minutes"
+    await hass.async_block_till_done()
+    report.action_requests = causes.get(CAUSE_ACTION, 0) - before.get(CAUSE_ACTION, 0)
+    report.restart_requests = causes.get(CAUSE_RESTART, 0) - before.get(
+        CAUSE_RESTART, 0
+    )
     return report

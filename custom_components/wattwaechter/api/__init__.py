@@ -1,12 +1,16 @@
 """HA-free client of the WattWächter Plus local REST API."""
 
 from .budget import (
+    CAUSE_ACTION,
+    CAUSE_POLLING,
+    CAUSE_RESTART,
     BudgetStats,
     Clock,
     LoopClock,
     Priority,
     RequestBudget,
     RequestGate,
+    request_cause,
 )
 from .client import Access, WattwaechterClient
 from .errors import (
@@ -43,6 +47,9 @@ from .models import (
 )
 
 __all__ = [
+    "CAUSE_ACTION",
+    "CAUSE_POLLING",
+    "CAUSE_RESTART",
     "Access",
     "Alive",
     "BudgetStats",
@@ -80,4 +87,5 @@ __all__ = [
     "WattwaechterRetryLaterError",
     "WattwaechterTimeoutError",
     "parse_host",
+    "request_cause",
 ]

@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
 import functools
@@ -71,6 +73,32 @@ class Priority(IntEnum):
     SYSTEM = 2
     OTA = 3
     BACKFILL = 4
+
+
+CAUSE_ACTION = "action"
+"""Requests for a user action (and whatever the action awaits)."""
+CAUSE_RESTART = "restart"
+"""Re-reads after the device restarted."""
+CAUSE_POLLING = "polling"
+"""Everything else: the coordinators' regular updates."""
+
+_CAUSE: ContextVar[str | None] = ContextVar("wattwaechter_request_cause", default=None)
+
+
+@contextmanager
+def request_cause(cause: str) -> Iterator[None]:
+    """Tag the requests made inside, and in tasks started inside, with ``cause``.
+
+    The budget counts its grants per cause. Requests for a user action
+    (``CAUSE_ACTION``) are also served as ``Priority.ACTION`` whatever priority
+    the caller passed: a coordinator refresh an action awaits then fails fast
+    too, instead of waiting behind background work.
+    """
+    token = _CAUSE.set(cause)
+    try:
+        yield
+    finally:
+        _CAUSE.reset(token)
 
 
 DEFAULT_HEADROOM: Mapping[Priority, int] = {
@@ -133,6 +161,7 @@ class _Waiter:
     seq: int
     future: asyncio.Future[None] = field(compare=False)
     deadline: float | None = field(compare=False, default=None)
+    cause: str = field(compare=False, default=CAUSE_POLLING)
 
 
 @dataclass
@@ -151,6 +180,8 @@ class BudgetStats:
     """Pauses the device asked for (429/503)."""
     peak: int = 0
     """Most slots ever in use in one window."""
+    by_cause: dict[str, int] = field(default_factory=dict)
+    """Granted requests per cause (see ``request_cause``)."""
 
 
 class RequestBudget:
@@ -214,6 +245,9 @@ class RequestBudget:
         """Wait for a slot for one request, or raise WattwaechterBudgetError."""
         if self._closed:
             raise WattwaechterBudgetError("request budget closed", 0.0)
+        cause = _CAUSE.get() or CAUSE_POLLING
+        if cause == CAUSE_ACTION:
+            priority = Priority.ACTION
         now = self._clock.now()
         self._prune(now)
         if priority in self._fail_when_paused and now < self._paused_until:
@@ -231,6 +265,7 @@ class RequestBudget:
             next(self._seq),
             asyncio.get_running_loop().create_future(),
             None if max_wait is None else now + max_wait,
+            cause,
         )
         heapq.heappush(self._waiters, waiter)
         self._dispatch()
@@ -335,6 +370,7 @@ class RequestBudget:
             heapq.heappop(self._waiters)
             self._sent.append(now)
             self.stats.granted[head.priority] += 1
+            self.stats.by_cause[head.cause] = self.stats.by_cause.get(head.cause, 0) + 1
             self.stats.peak = max(self.stats.peak, len(self._sent))
             head.future.set_result(None)
         self._arm(now)
