@@ -53,13 +53,13 @@ async def test_bench_one_device_for_an_hour(
         entry = await setup_via_flow(hass, sim)
         setup_cpu, setup_wall = time.thread_time() - cpu, time.perf_counter() - wall
         setup = summarize(sim.request_log)
-        sim.clear_log()
+        first = len(sim.request_log)
 
         cpu, wall = time.thread_time(), time.perf_counter()
         report = await run_hour(hass, entry, sim)
         hour_cpu, hour_wall = time.thread_time() - cpu, time.perf_counter() - wall
-        log = sim.request_log
-        traffic = summarize(log)
+        everything = summarize(sim.request_log)
+        traffic = summarize(sim.request_log[first:])
         budget = entry.runtime_data.client.gate
         stats = budget.stats if budget is not None else None
     finally:
@@ -81,8 +81,11 @@ async def test_bench_one_device_for_an_hour(
             f"(without {report.action_requests} requests for actions and "
             f"{report.restart_requests} re-reads after restarts)",
         ),
-        ("peak in any 10 s", f"{traffic.peak} (budget 10, device 25)"),
-        ("429 / 503", f"{traffic.status_429} / {traffic.status_503}"),
+        (
+            "peak in any 10 s",
+            f"{everything.peak} (setup included; budget 10, device 25)",
+        ),
+        ("429 / 503", f"{everything.status_429} / {everything.status_503}"),
         (
             "CPU per update cycle",
             f"{hour_cpu / updates * 1000:.2f} ms "
