@@ -23,6 +23,10 @@ How a request gets its slot:
   seconds or fails, and fails at once while the device asked for a pause (the
   coordinator simply tries again at its next interval). System info, OTA
   checks and backfill wait as long as it takes.
+* ``request_cause("action")`` around an entity action makes every request
+  inside it (also in coordinator refreshes the action awaits) an action, so
+  nothing in an action waits longer than ``action_wait``; grants are counted
+  per cause (action, restart, polling) for diagnostics and the benchmark.
 
 Clocks. The budget reads time from an injectable ``Clock`` that also sets the
 timers waiters sleep on. The default ``LoopClock`` is the running event loop's
