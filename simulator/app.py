@@ -10,7 +10,8 @@ Pipeline of one API request (everything but ``/_sim/``):
 4. rate limit (429), heap guard for history (503); both rejections do not
    count toward the window, every other answered request does;
 5. 404/405, authentication (401/403);
-6. the endpoint handler, with the payload faults of that path.
+6. the endpoint handler, with the payload faults of that path;
+7. ``apply_then_drop``: the handler's effect stays, its answer is never sent.
 
 Every API request is logged with its final status.
 """
@@ -160,6 +161,9 @@ class ApiHandler:
                 response = await endpoint.handler(context)
             finally:
                 device.history_in_flight -= 1
+        if faults.active(FaultMode.APPLY_THEN_DROP, path):
+            log(STATUS_DROPPED)
+            return drop_connection(request)
         log(response.status)
         return response
 

@@ -39,6 +39,9 @@ class FaultMode(StrEnum):
     """Some registers drop out and one register lacks its ``value`` key."""
     OFFLINE = "offline"
     """Every API request gets its connection dropped without a response."""
+    APPLY_THEN_DROP = "apply_then_drop"
+    """The device handles the request (and applies a change), then drops the
+    connection instead of answering: a response lost on the way back."""
 
 
 # Faults that change the transport or the status code, checked before the

@@ -41,6 +41,7 @@ def test_fault_modes_are_the_documented_strings() -> None:
         "new_obis",
         "missing_fields",
         "offline",
+        "apply_then_drop",
     }
 
 
@@ -247,3 +248,26 @@ async def test_payload_faults_on_gas(
     missing = await get_json(session, sim, "/history/latest")
     assert "gw" not in missing
     assert "value" not in missing["7-0:43.0.0"]
+
+
+async def test_apply_then_drop_applies_the_change_but_loses_the_answer(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """The token confirm takes effect; the client only sees a dropped connection."""
+    confirm = f"{API}/auth/tokens/confirm"
+    sim.set_fault(FaultMode.APPLY_THEN_DROP, paths=[confirm])
+    async with session.post(f"{sim.url}{API}/auth/tokens/generate") as resp:
+        pending = (await resp.json())["pending"]
+    with pytest.raises(aiohttp.ClientError):
+        async with session.post(
+            f"{sim.url}{confirm}", json={"new_write_token": pending["token_write"]}
+        ) as resp:
+            await resp.read()
+    assert sim.state.write_token == pending["token_write"]
+    assert sim.state.read_token == pending["token_read"]
+    assert sim.state.pending_tokens is None
+    # A POST is not retried: one entry, logged as dropped.
+    assert [(e.path, e.status) for e in sim.request_log][-1:] == [(confirm, 0)]
+    # Other paths answer as usual.
+    status, _, _ = await _raw(session, sim)
+    assert status == 200
