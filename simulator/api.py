@@ -151,6 +151,7 @@ async def latest(ctx: Context) -> web.StreamResponse:
         device.timezone(),
         device.state.boot_time,
         ctx.payload_faults,
+        device.config.meter_replaced_at,
     )
     return json_response(body)
 

@@ -78,6 +78,9 @@ class SimulatorConfig:
     """Advertise ``_wattwaechter._tcp.local.`` with python-zeroconf."""
     advertise_ip: str | None = None
     """IPv4 address advertised over mDNS and in ``/system/info``."""
+    meter_replaced_at: float = 0.0
+    """Epoch seconds when a new meter was fitted (0 = never): from then on the
+    totals of ``/history/latest`` count from 0. History is not changed."""
 
     def __post_init__(self) -> None:
         """Validate the values that would otherwise fail late."""

@@ -54,9 +54,25 @@ def local_iso(at: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(int(at), tz).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def electricity_registers(model: MeterModel, at: float) -> dict[str, dict[str, Any]]:
-    """Return the live registers of an electricity meter at time ``at``."""
+def live_totals(
+    model: MeterModel, at: float, replaced_at: float = 0.0
+) -> tuple[int, int]:
+    """Return the (import, export) totals the meter shows at ``at``.
+
+    From ``replaced_at`` on (0 = never) a new meter counts from 0.
+    """
     imp, exp = model.reading(at)
+    if 0 < replaced_at <= at:
+        old_imp, old_exp = model.reading(replaced_at)
+        imp, exp = imp - old_imp, exp - old_exp
+    return imp, exp
+
+
+def electricity_registers(
+    model: MeterModel, at: float, replaced_at: float = 0.0
+) -> dict[str, dict[str, Any]]:
+    """Return the live registers of an electricity meter at time ``at``."""
+    imp, exp = live_totals(model, at, replaced_at)
     rng = random.Random(f"live:{model.seed}:{math.floor(at)}")
     power = round(model.net_power(at) * (1 + 0.03 * (2 * rng.random() - 1)), 1)
     share1 = 0.28 + 0.1 * rng.random()
@@ -94,15 +110,15 @@ def electricity_registers(model: MeterModel, at: float) -> dict[str, dict[str, A
 
 
 def volume_registers(
-    model: MeterModel, at: float, boot_time: float
+    model: MeterModel, at: float, boot_time: float, replaced_at: float = 0.0
 ) -> dict[str, dict[str, Any]]:
     """Return the live registers and ``gw`` block of a gas or water meter."""
-    litres, _ = model.reading(at)
+    litres, _ = live_totals(model, at, replaced_at)
     rng = random.Random(f"live:{model.seed}:{math.floor(at)}")
     flow_lph = model.net_power(at) * (0.9 + 0.2 * rng.random())
     flow = round(flow_lph / 1000, 3)
-    since_boot, _ = model.reading(min(boot_time, at))
-    revolutions = round((litres - since_boot) / 10, 1)
+    since_boot, _ = live_totals(model, min(boot_time, at), replaced_at)
+    revolutions = round(max(litres - since_boot, 0) / 10, 1)
     gas = model.medium == "gas"
     volume_key = OBIS_GAS_VOLUME if gas else OBIS_WATER_VOLUME
     flow_key = OBIS_GAS_FLOW if gas else OBIS_WATER_FLOW
@@ -191,14 +207,18 @@ def build_latest(
     tz: ZoneInfo,
     boot_time: float,
     faults: Collection[FaultMode] = (),
+    replaced_at: float = 0.0,
 ) -> dict[str, Any]:
-    """Return the complete ``/history/latest`` body at time ``at``."""
+    """Return the complete ``/history/latest`` body at time ``at``.
+
+    ``replaced_at`` (epoch seconds, 0 = never) is when a new meter was fitted.
+    """
     payload: dict[str, Any] = {
         "timestamp": math.floor(at),
         "datetime": local_iso(at, tz),
     }
     if model.medium == "electricity":
-        payload.update(electricity_registers(model, at))
+        payload.update(electricity_registers(model, at, replaced_at))
     else:
-        payload.update(volume_registers(model, at, boot_time))
+        payload.update(volume_registers(model, at, boot_time, replaced_at))
     return apply_faults(payload, faults, model.medium)

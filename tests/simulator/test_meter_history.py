@@ -309,3 +309,28 @@ async def test_water_medium(
     assert latest["gw"]["medium"] == "water"
     modbus = await get_json(session, sim, "/modbus/status")
     assert modbus["registers"] == []
+
+
+@pytest.mark.parametrize(
+    ("medium", "total"), [("electricity", "1.8.0"), ("gas", "7-0:3.0.0")]
+)
+async def test_meter_replacement_restarts_the_live_totals(
+    make_sim: SimFactory,
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    medium: str,
+    total: str,
+) -> None:
+    """From ``meter_replaced_at`` on, the totals count from 0; before, unchanged."""
+    sim = await make_sim(medium=medium)
+    before = (await get_json(session, sim, "/history/latest"))[total]["value"]
+    sim.configure(meter_replaced_at=clock.now + 3600)
+    assert (await get_json(session, sim, "/history/latest"))[total]["value"] == before
+
+    clock.advance(3600)
+    assert (await get_json(session, sim, "/history/latest"))[total]["value"] == 0.0
+    clock.advance(8 * 3600)  # into the evening: no solar export covers the load
+    imp, _ = sim.meter.reading(clock.now)
+    old, _ = sim.meter.reading(clock.now - 8 * 3600)
+    after = (await get_json(session, sim, "/history/latest"))[total]["value"]
+    assert _wh(after) == imp - old > 0
