@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import logging
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -14,13 +16,15 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    UnitOfEnergy,
     UnitOfInformation,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
-from .api import SystemInfo
+from .api import MeterReading, SystemInfo
 from .coordinator import (
     ControlsCoordinator,
     MeterCoordinator,
@@ -28,7 +32,10 @@ from .coordinator import (
     WattwaechterConfigEntry,
 )
 from .entity import WattwaechterEntity
+from .guard import MAX_FLOW_M3H, MAX_POWER_KW, CounterGuard, Verdict
 from .obis import KNOWN_OBIS, ObisSensorDescription, generic_description
+
+_LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
@@ -129,7 +136,7 @@ async def async_setup_entry(
         if not meter.data:
             return
         new = [
-            ObisSensor(meter, KNOWN_OBIS.get(code) or generic_description(register))
+            obis_sensor(meter, KNOWN_OBIS.get(code) or generic_description(register))
             for code, register in meter.data.values.items()
             if code not in known
         ]
@@ -144,6 +151,15 @@ async def async_setup_entry(
         for description in SYSTEM_SENSORS
     )
     async_add_entities([LedStatusSensor(entry.runtime_data.controls)])
+
+
+def obis_sensor(
+    coordinator: MeterCoordinator, description: ObisSensorDescription
+) -> ObisSensor:
+    """Return the sensor of one register; meter totals get the glitch guard."""
+    if description.is_energy_total:
+        return EnergyTotalSensor(coordinator, description)
+    return ObisSensor(coordinator, description)
 
 
 class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
@@ -178,6 +194,105 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         ):
             return register.value
         return register.number
+
+
+class EnergyTotalSensor(ObisSensor, RestoreSensor):
+    """A meter total (kWh, m³) whose glitches never reach the state machine.
+
+    Each new reading passes the register's ``CounterGuard`` once; the entity
+    shows the last value the guard accepted. The last good value survives a
+    restart, so a glitch in the first reading after it is caught too.
+    """
+
+    def __init__(
+        self, coordinator: MeterCoordinator, description: ObisSensorDescription
+    ) -> None:
+        """Bind the sensor to its register and set up its guard."""
+        super().__init__(coordinator, description)
+        kwh = description.native_unit_of_measurement == UnitOfEnergy.KILO_WATT_HOUR
+        self.guard = CounterGuard(MAX_POWER_KW if kwh else MAX_FLOW_M3H)
+        self._judged: MeterReading | None = None
+        self._glitch: Verdict | None = None
+        self._unreadable = False
+
+    async def async_added_to_hass(self) -> None:
+        """Start from the last good value before a restart, then judge the data."""
+        await super().async_added_to_hass()
+        last_state = await self.async_get_last_state()
+        last = await self.async_get_last_sensor_data()
+        if (
+            last_state is not None
+            and last is not None
+            and isinstance(last.native_value, int | float)
+            and last.native_unit_of_measurement
+            == self.entity_description.native_unit_of_measurement
+        ):
+            age = (dt_util.utcnow() - last_state.last_updated).total_seconds()
+            self.guard.restore(
+                float(last.native_value), self.hass.loop.time() - max(age, 0.0)
+            )
+        self._judge()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Judge a new reading before the state is written."""
+        self._judge()
+        super()._handle_coordinator_update()
+
+    def _judge(self) -> None:
+        """Pass the register's value of a reading not seen before to the guard."""
+        reading = self.coordinator.data
+        if reading is None or reading is self._judged:
+            return
+        self._judged = reading
+        register = reading.values.get(self.entity_description.key)
+        value = register.number if register is not None else None
+        self._unreadable = value is None
+        if value is None:
+            return
+        good = self.guard.value
+        candidate = self.guard.candidate
+        now = self.hass.loop.time()
+        verdict = self.guard.check(value, now)
+        unit = self.entity_description.native_unit_of_measurement
+        if verdict is Verdict.REPLACED:
+            first_at = candidate[2] if candidate else now
+            _LOGGER.warning(
+                "%s: accepting %s %s as the new meter reading instead of %s %s; "
+                "it held for %.0f minutes (meter replaced?)",
+                self.entity_id,
+                value,
+                unit,
+                good,
+                unit,
+                (now - first_at) / 60,
+            )
+            self._glitch = None
+        elif verdict.is_glitch:
+            if self._glitch is None:
+                _LOGGER.warning(
+                    "%s: ignoring the reading %s %s (%s; last good value %s %s); "
+                    "the entity keeps the last good value",
+                    self.entity_id,
+                    value,
+                    unit,
+                    verdict,
+                    good,
+                    unit,
+                )
+            else:
+                _LOGGER.debug("%s: still ignoring %s %s", self.entity_id, value, unit)
+            self._glitch = verdict
+        elif self._glitch is not None:
+            _LOGGER.debug("%s: plausible again at %s %s", self.entity_id, value, unit)
+            self._glitch = None
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the last good value; unknown while the value is unreadable."""
+        if self._unreadable:
+            return None
+        return self.guard.value
 
 
 class SystemSensor(WattwaechterEntity[SystemCoordinator], SensorEntity):

@@ -1,0 +1,149 @@
+"""The energy counter glitch guard.
+
+A meter total (``1.8.0`` kWh, gas or water m³) only ever grows, and no faster
+than the connection allows. When the reader misreads a telegram, a total can
+read 0, drop, or leap; ``total_increasing`` statistics would then count a meter
+reset and the whole reading again as consumption, a spike in the Energy
+dashboard that never goes away. The guard decides, per register, which
+readings may reach the state machine.
+
+The rule (also in the README):
+
+* **zero**: a total that reads 0 after a non-zero reading is a glitch, and 0
+  never becomes a baseline (a new meter counts from its first unit on);
+* **backwards**: a total lower than the last good value is a glitch;
+* **jump**: a rise of more than ``max_rate`` times the time elapsed since the last good
+  value (100 kW for electricity, 40 m³/h for gas and water; elapsed time
+  counted as at least 60 s) is a glitch;
+* while a glitch lasts, the entity keeps showing the last good value;
+* **meter replacement**: rejected readings that agree with each other (each
+  one a plausible continuation of the one before) for at least
+  ``REPLACEMENT_UPDATES`` consecutive updates *and* ``REPLACEMENT_SECONDS``
+  form a new baseline, which is then accepted.
+
+The guard itself is pure logic; the sensor logs what it decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+MAX_POWER_KW: Final = 100.0
+"""Largest plausible import or export of a household connection (kWh per hour)."""
+MAX_FLOW_M3H: Final = 40.0
+"""Largest plausible gas or water flow (m³ per hour; a G25 gas meter)."""
+MIN_ELAPSED_SECONDS: Final = 60.0
+"""The allowance for a rise is never computed over less time than this."""
+REPLACEMENT_UPDATES: Final = 5
+"""Consistent rejected readings needed before a new baseline is accepted."""
+REPLACEMENT_SECONDS: Final = 600.0
+"""...and for at least this long (10 minutes)."""
+EPSILON: Final = 1e-6
+"""Rounding noise of the device's decimal values that is not a step back."""
+
+
+class Verdict(StrEnum):
+    """What the guard made of one reading."""
+
+    ACCEPTED = "accepted"
+    ZERO = "zero"
+    BACKWARDS = "backwards"
+    JUMP = "jump"
+    REPLACED = "replaced"
+    """Accepted as the new baseline after a sustained series of glitches."""
+
+    @property
+    def is_glitch(self) -> bool:
+        """Return True when the reading was held back."""
+        return self in (Verdict.ZERO, Verdict.BACKWARDS, Verdict.JUMP)
+
+
+@dataclass
+class _Candidate:
+    """A series of rejected readings that agree with each other."""
+
+    first_at: float
+    value: float
+    at: float
+    count: int = 1
+
+
+class CounterGuard:
+    """Holds the last good value of one total and judges new readings."""
+
+    def __init__(self, max_rate_per_hour: float) -> None:
+        """Guard a total that cannot rise faster than ``max_rate_per_hour``."""
+        self.max_rate_per_hour = max_rate_per_hour
+        self.value: float | None = None
+        """The last good value (what the entity shows)."""
+        self.at: float | None = None
+        """When the last good value was read (monotonic seconds)."""
+        self._candidate: _Candidate | None = None
+
+    def restore(self, value: float, at: float) -> None:
+        """Start from a value known from before (a restart), read at ``at``."""
+        self.value = value
+        self.at = at
+        self._candidate = None
+
+    def allowance(self, elapsed: float) -> float:
+        """Return the largest plausible rise within ``elapsed`` seconds."""
+        return self.max_rate_per_hour * max(elapsed, MIN_ELAPSED_SECONDS) / 3600
+
+    @property
+    def candidate(self) -> tuple[float, int, float] | None:
+        """Return the pending new baseline: (value, readings, first seen at)."""
+        candidate = self._candidate
+        if candidate is None:
+            return None
+        return candidate.value, candidate.count, candidate.first_at
+
+    def check(self, value: float, now: float) -> Verdict:
+        """Judge ``value`` read at ``now``; accepted values become the good one."""
+        verdict = self._classify(value, now)
+        if not verdict.is_glitch:
+            self._accept(value, now)
+            return verdict
+        if value > 0 and self._sustained(value, now):
+            self._accept(value, now)
+            return Verdict.REPLACED
+        return verdict
+
+    def _classify(self, value: float, now: float) -> Verdict:
+        """Compare with the last good value."""
+        if value <= 0:
+            return Verdict.ZERO
+        good, at = self.value, self.at
+        if good is None or at is None:
+            return Verdict.ACCEPTED
+        if value < good - EPSILON:
+            return Verdict.BACKWARDS
+        if value - good > self.allowance(now - at) + EPSILON:
+            return Verdict.JUMP
+        return Verdict.ACCEPTED
+
+    def _sustained(self, value: float, now: float) -> bool:
+        """Count a rejected reading toward a new baseline; True once it holds."""
+        candidate = self._candidate
+        if candidate is not None and (
+            candidate.value - EPSILON
+            <= value
+            <= candidate.value + self.allowance(now - candidate.at) + EPSILON
+        ):
+            candidate.value = value
+            candidate.at = now
+            candidate.count += 1
+        else:
+            candidate = self._candidate = _Candidate(first_at=now, value=value, at=now)
+        return (
+            candidate.count >= REPLACEMENT_UPDATES
+            and now - candidate.first_at >= REPLACEMENT_SECONDS
+        )
+
+    def _accept(self, value: float, now: float) -> None:
+        """Make ``value`` the good value."""
+        self.value = value
+        self.at = now
+        self._candidate = None
