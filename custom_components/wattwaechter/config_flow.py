@@ -257,6 +257,18 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._mac = discovery_info.properties.get("mac", "")
 
         await self.async_set_unique_id(self._device_id)
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, self._device_id
+        )
+        if known is not None and known.data.get(CONF_HOST) != self._host:
+            # The entry reloads at the new address: the one line that tells why
+            # the device is back.
+            _LOGGER.info(
+                "%s announced itself at %s (was %s); connecting there",
+                known.title,
+                self._host,
+                known.data.get(CONF_HOST),
+            )
         self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
 
         try:

@@ -55,18 +55,27 @@ class RetryLaterUpdateFailed(UpdateFailed):
     """
 
 
-class _DemoteRetryLater(logging.Filter):
-    """Log a RetryLaterUpdateFailed as one WARNING line, without a traceback.
+class _OneLinePerFailure(logging.Filter):
+    """Keep an expected update failure to the coordinator's one line.
 
-    DataUpdateCoordinator logs the first failed update of a series at ERROR
-    (and newer cores add the traceback at DEBUG). A 429/503 or a paused budget
-    is not an error of ours or of the device, so it is still logged once, but
-    as a warning, and its traceback, which tells nothing, is left out.
+    ``DataUpdateCoordinator`` logs the first failed update of a series as one
+    ERROR line ("Error fetching ... data: <translated reason>"); newer cores add
+    a DEBUG record with the traceback of our own ``UpdateFailed``. That traceback
+    tells nothing the translated reason does not (it names the cause), and a
+    device that is away is not a bug, so the record is dropped. Unexpected
+    exceptions keep their tracebacks.
+
+    A 429/503 or a paused budget (``RetryLaterUpdateFailed``) is not an error of
+    ours or of the device either: its one line is a WARNING.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Lower the level or drop the traceback of the record; keep it."""
-        if record.exc_info and isinstance(record.exc_info[1], RetryLaterUpdateFailed):
+        """Drop, strip or demote the record of an expected failure."""
+        if record.exc_info and isinstance(
+            record.exc_info[1], UpdateFailed | ConfigEntryAuthFailed
+        ):
+            if record.levelno <= logging.DEBUG:
+                return False
             record.exc_info = None
             record.exc_text = None
         if (
@@ -80,7 +89,7 @@ class _DemoteRetryLater(logging.Filter):
         return True
 
 
-_LOGGER.addFilter(_DemoteRetryLater())
+_LOGGER.addFilter(_OneLinePerFailure())
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -37,3 +39,27 @@ async def test_meter_failure_is_translated(
     assert isinstance(error, UpdateFailed)
     assert error.translation_key == key
     assert error.translation_placeholders["host"] == f"127.0.0.1:{device.port}"
+
+
+def test_expected_failures_are_logged_without_traceback() -> None:
+    """The coordinator's own UpdateFailed never brings a traceback along.
+
+    Newer cores log one at DEBUG after the ERROR line; it is dropped. An
+    unexpected error keeps its traceback.
+    """
+    logger = logging.getLogger("custom_components.wattwaechter.coordinator")
+
+    def record(level: int, error: Exception) -> logging.LogRecord:
+        exc_info = (type(error), error, error.__traceback__)
+        return logger.makeRecord(
+            logger.name, level, __file__, 1, "Full error:", (), exc_info
+        )
+
+    debug = record(logging.DEBUG, UpdateFailed("away"))
+    assert not logger.filter(debug)
+    error = record(logging.ERROR, UpdateFailed("away"))
+    assert logger.filter(error)
+    assert error.exc_info is None
+    bug = record(logging.ERROR, ValueError("bug"))
+    assert logger.filter(bug)
+    assert bug.exc_info is not None

@@ -8,7 +8,13 @@ import logging
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
@@ -31,6 +37,7 @@ def record(hass: HomeAssistant, entities: list[str]) -> dict[str, list[State]]:
     """Collect every state written for ``entities`` from now on."""
     seen: dict[str, list[State]] = {entity: [] for entity in entities}
 
+    @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         if (new := event.data["new_state"]) is not None:
             seen[new.entity_id].append(new)

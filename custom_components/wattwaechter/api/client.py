@@ -76,15 +76,18 @@ class WattwaechterClient:
         *,
         read_token: str | None = None,
         write_token: str | None = None,
-        request_timeout: float = DEFAULT_TIMEOUT,
+        request_timeout: float | None = None,
         gate: RequestGate | None = None,
     ) -> None:
-        """Validate the host (WattwaechterInvalidHostError) and keep the tokens."""
+        """Validate the host (WattwaechterInvalidHostError) and keep the tokens.
+
+        ``request_timeout`` defaults to ``DEFAULT_TIMEOUT`` (looked up here).
+        """
         self._address: HostAddress = parse_host(host)
         self._session = session
         self._read_token = read_token or None
         self._write_token = write_token or None
-        self._timeout = request_timeout
+        self._timeout = DEFAULT_TIMEOUT if request_timeout is None else request_timeout
         self.gate = gate
 
     @property
