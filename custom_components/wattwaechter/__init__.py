@@ -14,11 +14,16 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
-from .api import RequestBudget, WattwaechterClient, WattwaechterInvalidHostError
+from .api import (
+    RequestBudget,
+    WattwaechterClient,
+    WattwaechterInvalidHostError,
+    WattwaechterInvalidTokenError,
+)
 from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import (
     ControlsCoordinator,
@@ -139,6 +144,13 @@ async def async_setup_entry(
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="invalid_host",
+            translation_placeholders={"host": entry.data[CONF_HOST]},
+        ) from err
+    except WattwaechterInvalidTokenError as err:
+        # A stored token no device would accept: ask for the current one.
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
             translation_placeholders={"host": entry.data[CONF_HOST]},
         ) from err
 

@@ -49,8 +49,10 @@ from .api import (
     WattwaechterError,
     WattwaechterForbiddenError,
     WattwaechterInvalidHostError,
+    WattwaechterInvalidTokenError,
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
+    clean_token,
 )
 from .const import (
     CONF_FW_VERSION,
@@ -74,8 +76,11 @@ _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 def _field(user_input: Mapping[str, Any], key: str) -> str | None:
-    """Return a stripped token field, or None when it was left empty."""
-    return str(user_input.get(key) or "").strip() or None
+    """Return a trimmed token field, None when left empty; CannotProbe if invalid."""
+    try:
+        return clean_token(str(user_input.get(key) or ""))
+    except WattwaechterInvalidTokenError as err:
+        raise CannotProbe(err.reason, key) from err
 
 
 def device_id_from_discovery(discovery_info: ZeroconfServiceInfo) -> str:
@@ -136,6 +141,9 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         except WattwaechterInvalidHostError as err:
             raise CannotProbe(err.reason, CONF_HOST) from err
+        except WattwaechterInvalidTokenError as err:
+            # Only a stored token can get here (typed ones are checked first).
+            raise CannotProbe("invalid_auth") from err
         self._host = client.host
         client.gate = self._budget(client.host)
         try:
@@ -337,9 +345,9 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = _field(user_input, CONF_TOKEN)
-            write_token = _field(user_input, CONF_WRITE_TOKEN)
             try:
+                token = _field(user_input, CONF_TOKEN)
+                write_token = _field(user_input, CONF_WRITE_TOKEN)
                 await self._probe_tokens(token, write_token)
             except CannotProbe as err:
                 errors[err.field] = err.error
@@ -374,27 +382,51 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for a new token and check it belongs to the same device."""
+        """Ask for new tokens and check they belong to the same device.
+
+        Like the auth step, the WRITE token alone is enough to read; an empty
+        field keeps the stored token (the other one may be what changed).
+        """
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = user_input[CONF_TOKEN].strip()
             try:
-                info = await self._probe(entry.data[CONF_HOST], token)
+                token, write_token = await self._reauth_tokens(entry, user_input)
             except CannotProbe as err:
                 errors[err.field] = err.error
             else:
-                await self.async_set_unique_id(info.esp_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: token}
+                    entry,
+                    data_updates={CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token},
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _PASSWORD}),
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_TOKEN): _PASSWORD,
+                    vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
+                }
+            ),
             description_placeholders={"host": entry.data[CONF_HOST]},
             errors=errors,
         )
+
+    async def _reauth_tokens(
+        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+    ) -> tuple[str | None, str | None]:
+        """Return the tokens to store after checking them on the same device."""
+        new_token = _field(user_input, CONF_TOKEN)
+        new_write_token = _field(user_input, CONF_WRITE_TOKEN)
+        token = new_token or entry.data.get(CONF_TOKEN)
+        write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
+        if token is None and write_token is None:
+            raise CannotProbe("token_required")
+        info = await self._probe(entry.data[CONF_HOST], token or write_token)
+        await self.async_set_unique_id(info.esp_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_device")
+        if new_write_token is not None:
+            await self._check_write_token(new_write_token)
+        return token, write_token
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -406,10 +438,10 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = _field(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
-            new_write_token = _field(user_input, CONF_WRITE_TOKEN)
-            write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
             try:
+                token = _field(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
+                new_write_token = _field(user_input, CONF_WRITE_TOKEN)
+                write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
                 info = await self._probe(user_input[CONF_HOST], token or write_token)
                 await self.async_set_unique_id(info.esp_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")

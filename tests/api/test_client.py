@@ -21,10 +21,12 @@ from custom_components.wattwaechter.api import (
     WattwaechterConnectionError,
     WattwaechterForbiddenError,
     WattwaechterInvalidHostError,
+    WattwaechterInvalidTokenError,
     WattwaechterNoDataError,
     WattwaechterRateLimitedError,
     WattwaechterRetryLaterError,
     WattwaechterTimeoutError,
+    clean_token,
     parse_host,
 )
 from custom_components.wattwaechter.api.client import _parse_retry_after
@@ -514,6 +516,12 @@ def test_retry_after(freezer: Any, value: str | None, expected: float) -> None:
         ("[fe80::1]:8080", "[fe80::1]:8080", "http://[fe80::1]:8080/api/v1"),
         ("fe80::1", "[fe80::1]", "http://[fe80::1]/api/v1"),
         ("http://[::1]:8080", "[::1]:8080", "http://[::1]:8080/api/v1"),
+        # An internationalised name goes into the URL in its ASCII form.
+        (
+            "wattwächter.local",
+            "xn--wattwchter-u5a.local",
+            "http://xn--wattwchter-u5a.local/api/v1",
+        ),
     ],
 )
 def test_parse_host(text: str, authority: str, base_url: str) -> None:
@@ -545,6 +553,14 @@ def test_parse_host(text: str, authority: str, base_url: str) -> None:
         ("http://", "host_invalid"),
         ("[fe80::1", "host_invalid"),
         ("a" * 300, "host_invalid"),
+        ("meter\r\nHost: evil", "host_whitespace"),
+        ("meter\x00.local", "host_invalid"),
+        ("meter%2Fapi", "host_invalid"),
+        ("fe80::1%eth0", "host_invalid"),
+        ("[fe80::1%25eth0]:80", "host_invalid"),
+        ("http://meter:80@evil", "host_credentials"),
+        ("//meter", "host_path"),
+        ("meter\\api", "host_invalid"),
     ],
 )
 def test_parse_host_rejects(text: str, reason: str) -> None:
@@ -580,3 +596,45 @@ async def test_device_reports_failure_in_the_body(
             await client.update_settings({"ledEnable": False})
         with pytest.raises(WattwaechterBadResponseError, match="not confirmed"):
             await client.confirm_tokens("NEWWRITETOKEN000")
+
+
+# --- tokens ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("READTOKEN1234567", "READTOKEN1234567"),
+        ("  READTOKEN1234567\n", "READTOKEN1234567"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ("a-b_c.d~e!", "a-b_c.d~e!"),
+    ],
+)
+def test_clean_token(text: str | None, token: str | None) -> None:
+    assert clean_token(text) == token
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["READ TOKEN", "READ\tTOKEN", "READ\r\nX-Evil: 1", "READ\x00", "TÖKEN", "A\x7f"],
+)
+def test_clean_token_rejects(text: str) -> None:
+    with pytest.raises(WattwaechterInvalidTokenError) as err:
+        clean_token(text)
+    assert err.value.reason == "token_invalid"
+    assert isinstance(err.value, ValueError)
+
+
+async def test_client_validates_tokens(session: aiohttp.ClientSession) -> None:
+    """No typed token reaches a header unchecked, also when set later."""
+    with pytest.raises(WattwaechterInvalidTokenError):
+        WattwaechterClient("meter", session, read_token="A\r\nB")
+    with pytest.raises(WattwaechterInvalidTokenError):
+        WattwaechterClient("meter", session, write_token="A B")
+    client = WattwaechterClient("meter", session, read_token=" READ ")
+    with pytest.raises(WattwaechterInvalidTokenError):
+        client.set_tokens("READ", "WRITE\n2")
+    client.set_tokens(" NEWREAD ", "")
+    assert client.can_write is False

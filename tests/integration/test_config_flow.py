@@ -875,3 +875,200 @@ async def test_reconfigure_empty_write_token_keeps_stored_one(
     # Only reads: no write check for a token that did not change.
     assert [r.method for r in device.request_log] == ["GET", "GET"]
     assert {r.token_level for r in device.request_log} == {"write"}
+
+
+# --- input validation ----------------------------------------------------------
+
+HOST_ERRORS = [
+    ("", "host_empty"),
+    ("my meter", "host_whitespace"),
+    ("https://x", "host_scheme"),
+    ("http://u:p@x", "host_credentials"),
+    ("x/api/v1", "host_path"),
+    ("bad_host!", "host_invalid"),
+    ("fe80::1%eth0", "host_invalid"),
+    ("x\r\nHost: evil", "host_whitespace"),
+]
+BAD_TOKENS = ["READ TOKEN", "READ\r\nX-Evil: 1", "READ\x00", "TÖKEN"]
+
+
+@pytest.mark.parametrize(("host", "reason"), HOST_ERRORS)
+async def test_reconfigure_host_validation(
+    hass: HomeAssistant, device: Simulator, host: str, reason: str
+) -> None:
+    """Every reason the user step knows, in the other step that takes a host."""
+    entry = add_entry(hass, "192.168.1.5")
+    result = await entry.start_reconfigure_flow(hass)
+    result = await submit(hass, result, {CONF_HOST: host})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: reason}
+    assert device.request_log == []
+    assert entry.data[CONF_HOST] == "192.168.1.5"
+
+
+@pytest.mark.parametrize(("host", "reason"), HOST_ERRORS[-2:])
+async def test_user_host_validation_smuggling(
+    hass: HomeAssistant, device: Simulator, host: str, reason: str
+) -> None:
+    """Zone IDs and header breaks never reach a URL."""
+    result = await start_user(hass)
+    result = await submit(hass, result, {CONF_HOST: host})
+    assert result["errors"] == {CONF_HOST: reason}
+    assert device.request_log == []
+
+
+@pytest.mark.parametrize("bad", BAD_TOKENS)
+@pytest.mark.parametrize("field", [CONF_TOKEN, CONF_WRITE_TOKEN])
+async def test_auth_rejects_malformed_tokens(
+    hass: HomeAssistant, device: Simulator, bad: str, field: str
+) -> None:
+    """A token with white space or control characters inside is a field error."""
+    result = await auth_form(hass, device)
+    device.clear_log()
+    result = await submit(hass, result, {field: bad})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "token_invalid"}
+    assert device.request_log == []
+
+
+@pytest.mark.parametrize("bad", BAD_TOKENS)
+@pytest.mark.parametrize("field", [CONF_TOKEN, CONF_WRITE_TOKEN])
+async def test_reconfigure_rejects_malformed_tokens(
+    hass: HomeAssistant, device: Simulator, bad: str, field: str
+) -> None:
+    device.configure(auth_required=True)
+    entry = add_entry(hass, host_of(device), READ)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await submit(hass, result, {CONF_HOST: host_of(device), field: bad})
+    assert result["errors"] == {field: "token_invalid"}
+    assert device.request_log == []
+    assert entry.data[CONF_TOKEN] == READ
+
+
+# --- reauth with both tokens ---------------------------------------------------
+
+
+async def start_reauth(
+    hass: HomeAssistant,
+    device: Simulator,
+    token: str | None = "OLDTOKEN00000000",
+    write_token: str | None = None,
+) -> tuple[MockConfigEntry, FlowResult]:
+    """Add an entry with stale tokens for the secured device; start its reauth."""
+    device.configure(auth_required=True)
+    entry = add_entry(hass, host_of(device), token)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_WRITE_TOKEN: write_token}
+    )
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert suggested(result, CONF_TOKEN) is None
+    assert suggested(result, CONF_WRITE_TOKEN) is None
+    return entry, result
+
+
+async def test_reauth_both_tokens(hass: HomeAssistant, device: Simulator) -> None:
+    """READ and WRITE token together: both stored, the WRITE token checked."""
+    entry, result = await start_reauth(hass, device)
+    device.clear_log()
+    result = await submit(
+        hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: f" {WRITE} "}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == entry_data(host_of(device), READ, WRITE)
+    assert [(r.method, r.token_level) for r in device.request_log] == [
+        ("GET", "read"),
+        ("GET", "read"),
+        ("POST", "write"),
+    ]
+
+
+async def test_reauth_write_token_only(hass: HomeAssistant, device: Simulator) -> None:
+    """An entry that reads with its WRITE token takes a new WRITE token alone."""
+    entry, result = await start_reauth(hass, device, None, "OLDWRITE00000000")
+    result = await submit(hass, result, {CONF_WRITE_TOKEN: WRITE})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == entry_data(host_of(device), None, WRITE)
+
+
+async def test_reauth_empty_fields_keep_the_stored_tokens(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """The stored token works again (say, the device came back): nothing typed."""
+    entry, result = await start_reauth(hass, device, READ, WRITE)
+    result = await submit(hass, result, {CONF_TOKEN: "  ", CONF_WRITE_TOKEN: ""})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == entry_data(host_of(device), READ, WRITE)
+
+
+async def test_reauth_new_read_token_keeps_the_write_token(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    entry, result = await start_reauth(hass, device, "OLDTOKEN00000000", WRITE)
+    result = await submit(hass, result, {CONF_TOKEN: READ})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == entry_data(host_of(device), READ, WRITE)
+
+
+async def test_reauth_needs_a_token(hass: HomeAssistant, device: Simulator) -> None:
+    _, result = await start_reauth(hass, device, None, None)
+    device.clear_log()
+    result = await submit(hass, result, {})
+    assert result["errors"] == {"base": "token_required"}
+    assert device.request_log == []
+    result = await submit(hass, result, {CONF_TOKEN: READ})
+    assert result["reason"] == "reauth_successful"
+
+
+@pytest.mark.parametrize(
+    ("write_token", "error"),
+    [(READ, "write_token_read_only"), ("WRONGTOKEN000000", "invalid_write_token")],
+)
+async def test_reauth_write_token_errors(
+    hass: HomeAssistant, device: Simulator, write_token: str, error: str
+) -> None:
+    entry, result = await start_reauth(hass, device)
+    result = await submit(
+        hass, result, {CONF_TOKEN: READ, CONF_WRITE_TOKEN: write_token}
+    )
+    assert result["errors"] == {CONF_WRITE_TOKEN: error}
+    assert entry.data[CONF_TOKEN] == "OLDTOKEN00000000"
+
+
+@pytest.mark.parametrize("field", [CONF_TOKEN, CONF_WRITE_TOKEN])
+async def test_reauth_rejects_malformed_tokens(
+    hass: HomeAssistant, device: Simulator, field: str
+) -> None:
+    _, result = await start_reauth(hass, device)
+    device.clear_log()
+    result = await submit(hass, result, {field: "NEW TOKEN"})
+    assert result["errors"] == {field: "token_invalid"}
+    assert device.request_log == []
+
+
+async def test_reauth_stored_token_malformed(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A stored token no device would accept counts as refused, unsent."""
+    entry, result = await start_reauth(hass, device, "OLD\nTOKEN")
+    device.clear_log()
+    result = await submit(hass, result, {})
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert device.request_log == []
+    result = await submit(hass, result, {CONF_TOKEN: READ})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] == READ
+
+
+async def test_reauth_write_token_wrong_device(
+    hass: HomeAssistant, other_device: Simulator
+) -> None:
+    """A WRITE token for another device at the stored address: nothing stored."""
+    entry = add_entry(hass, host_of(other_device))
+    result = await entry.start_reauth_flow(hass)
+    other_device.clear_log()
+    result = await submit(hass, result, {CONF_WRITE_TOKEN: WRITE})
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_WRITE_TOKEN] is None
+    # The device's identity is checked before the WRITE token is tried.
+    assert "POST" not in {r.method for r in other_device.request_log}

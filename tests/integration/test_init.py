@@ -72,3 +72,23 @@ async def test_revoked_token_starts_reauth(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert any(f["context"]["source"] == SOURCE_REAUTH for f in flows)
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_malformed_stored_token_starts_reauth(hass: HomeAssistant) -> None:
+    """A stored token no device could accept is never sent: reauth instead."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="AABBCCDDEEFF",
+        data={
+            CONF_HOST: "192.0.2.1",
+            CONF_TOKEN: "BAD\r\nTOKEN",
+            "device_id": "AABBCCDDEEFF",
+        },
+        version=1,
+        minor_version=3,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]

@@ -23,6 +23,7 @@ from .errors import (
     WattwaechterError,
     WattwaechterForbiddenError,
     WattwaechterInvalidHostError,
+    WattwaechterInvalidTokenError,
     WattwaechterNoDataError,
     WattwaechterRateLimitedError,
     WattwaechterRetryLaterError,
@@ -45,6 +46,7 @@ from .models import (
     Settings,
     SystemInfo,
 )
+from .token import clean_token
 
 __all__ = [
     "CAUSE_ACTION",
@@ -82,10 +84,12 @@ __all__ = [
     "WattwaechterError",
     "WattwaechterForbiddenError",
     "WattwaechterInvalidHostError",
+    "WattwaechterInvalidTokenError",
     "WattwaechterNoDataError",
     "WattwaechterRateLimitedError",
     "WattwaechterRetryLaterError",
     "WattwaechterTimeoutError",
+    "clean_token",
     "parse_host",
     "request_cause",
 ]

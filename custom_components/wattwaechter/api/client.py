@@ -47,6 +47,7 @@ from .models import (
     as_bool,
     as_object,
 )
+from .token import clean_token
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,14 +80,15 @@ class WattwaechterClient:
         request_timeout: float | None = None,
         gate: RequestGate | None = None,
     ) -> None:
-        """Validate the host (WattwaechterInvalidHostError) and keep the tokens.
+        """Validate the host and the tokens, and keep them.
 
+        Raises WattwaechterInvalidHostError or WattwaechterInvalidTokenError.
         ``request_timeout`` defaults to ``DEFAULT_TIMEOUT`` (looked up here).
         """
         self._address: HostAddress = parse_host(host)
         self._session = session
-        self._read_token = read_token or None
-        self._write_token = write_token or None
+        self._read_token = clean_token(read_token)
+        self._write_token = clean_token(write_token)
         self._timeout = DEFAULT_TIMEOUT if request_timeout is None else request_timeout
         self.gate = gate
 
@@ -106,9 +108,9 @@ class WattwaechterClient:
         return self._write_token is not None
 
     def set_tokens(self, read_token: str | None, write_token: str | None) -> None:
-        """Replace the tokens (after reauth or rotation)."""
-        self._read_token = read_token or None
-        self._write_token = write_token or None
+        """Replace the tokens (after rotation); WattwaechterInvalidTokenError."""
+        read, write = clean_token(read_token), clean_token(write_token)
+        self._read_token, self._write_token = read, write
 
     def _token_for(self, access: Access) -> str | None:
         """Pick the least-privileged token that can do the job."""

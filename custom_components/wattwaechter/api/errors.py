@@ -76,3 +76,16 @@ class WattwaechterInvalidHostError(WattwaechterError, ValueError):
         """Keep a machine-readable reason (used as a form error key)."""
         super().__init__(reason)
         self.reason = reason
+
+
+class WattwaechterInvalidTokenError(WattwaechterError, ValueError):
+    """A token given by the user cannot be a device token.
+
+    Tokens travel in the ``Authorization`` header, so white space, control and
+    non-ASCII characters are refused before anything is sent.
+    """
+
+    def __init__(self, reason: str = "token_invalid") -> None:
+        """Keep a machine-readable reason (used as a form error key)."""
+        super().__init__(reason)
+        self.reason = reason

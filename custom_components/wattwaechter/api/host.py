@@ -47,6 +47,10 @@ def parse_host(text: str) -> HostAddress:
         raise WattwaechterInvalidHostError("host_empty")
     if any(char.isspace() for char in value):
         raise WattwaechterInvalidHostError("host_whitespace")
+    if "%" in value or any(not char.isprintable() for char in value):
+        # Percent escapes and IPv6 zone IDs ("fe80::1%eth0") have no place in
+        # a device address; control characters never.
+        raise WattwaechterInvalidHostError("host_invalid")
     try:
         # A bare IPv6 address has colons but no brackets and no scheme.
         return HostAddress(str(ipaddress.IPv6Address(value)))
@@ -67,7 +71,8 @@ def parse_host(text: str) -> HostAddress:
         raise WattwaechterInvalidHostError("host_credentials")
     if url.path not in ("", "/") or url.query_string or url.fragment:
         raise WattwaechterInvalidHostError("host_path")
-    host = url.host
+    # raw_host: an internationalised name in its ASCII (punycode) form.
+    host = url.raw_host
     if not host:
         raise WattwaechterInvalidHostError("host_invalid")
     if port is not None and not 0 < port < 65536:
