@@ -15,7 +15,9 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
@@ -34,9 +36,16 @@ from .coordinator import (
     WattwaechterRuntimeData,
 )
 from .helpers import async_delete_write_token_issue
+from .issues import async_delete_device_issues, async_update_auth_issue
 from .migration import async_migrate_entry
+from .services import async_setup_services
 
-__all__ = ["async_migrate_entry", "async_setup_entry", "async_unload_entry"]
+__all__ = [
+    "async_migrate_entry",
+    "async_setup",
+    "async_setup_entry",
+    "async_unload_entry",
+]
 
 PLATFORMS: list[Platform] = [
     Platform.BUTTON,
@@ -44,6 +53,14 @@ PLATFORMS: list[Platform] = [
     Platform.SWITCH,
     Platform.UPDATE,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, also while no entry is loaded."""
+    async_setup_services(hass)
+    return True
 
 
 @dataclass
@@ -182,6 +199,18 @@ async def async_setup_entry(
 
     if entry.runtime_data.can_write:
         async_delete_write_token_issue(hass, entry)
+
+    @callback
+    def update_auth_issue() -> None:
+        """Warn while the device lets anyone on the network act on it."""
+        if controls.data is not None:
+            async_update_auth_issue(
+                hass, entry, controls.data.settings.api_auth_required
+            )
+
+    update_auth_issue()
+    entry.async_on_unload(controls.async_add_listener(update_auth_issue))
+    entry.async_on_unload(lambda: async_delete_device_issues(hass, entry))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

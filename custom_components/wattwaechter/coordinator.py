@@ -12,9 +12,10 @@ line when the restart starts and one when the device is back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 import contextvars
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 import logging
 from typing import Any
@@ -43,6 +44,11 @@ from .api import (
     request_cause,
 )
 from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
+from .issues import (
+    RATE_LIMITED_AFTER,
+    async_create_rate_limited_issue,
+    async_delete_rate_limited_issue,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,6 +107,8 @@ class WattwaechterRuntimeData:
     system: SystemCoordinator
     controls: ControlsCoordinator
     ota: OtaCoordinator
+    token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while the device's tokens are replaced (rotation, enabling auth)."""
 
     @property
     def can_write(self) -> bool:
@@ -240,7 +248,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"host": self.client.host},
             )
         try:
-            data = await self._async_fetch()
+            data = await self._async_fetch_settled()
         except WattwaechterAuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -248,7 +256,9 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"host": self.client.host},
             ) from err
         except WattwaechterError as err:
+            self._async_failed(err)
             raise update_failed(err, self.client.host) from err
+        self._async_succeeded()
         if self._restarting:
             # Back after a restart: the pause already told the log, so skip the
             # coordinator's own "recovered" line.
@@ -258,9 +268,34 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self._async_back_after_restart()
         return data
 
+    async def _async_fetch_settled(self) -> DataT:
+        """Fetch; a refusal while the tokens are being replaced is asked again.
+
+        The device may already know the new tokens while this request still
+        carried an old one: that 401 is no reason for a reauth. Once the new
+        tokens are in the client, the request is sent once more.
+        """
+        try:
+            return await self._async_fetch()
+        except WattwaechterAuthError:
+            lock = self.config_entry.runtime_data.token_lock
+            if not lock.locked():
+                raise
+            async with lock:
+                pass
+            return await self._async_fetch()
+
     async def _async_fetch(self) -> DataT:
         """Ask the device for this coordinator's data."""
         raise NotImplementedError
+
+    @callback
+    def _async_failed(self, err: WattwaechterError) -> None:
+        """Run when an update failed (not for a pause or an auth failure)."""
+
+    @callback
+    def _async_succeeded(self) -> None:
+        """Run when an update succeeded."""
 
     @callback
     def _async_back_after_restart(self) -> None:
@@ -285,6 +320,32 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         """Set up the coordinator for one device."""
         super().__init__(hass, entry, client, "meter", update_interval)
         self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
+        self._refused_since: float | None = None
+        self._rate_limited_issue = False
+
+    @callback
+    def _async_failed(self, err: WattwaechterError) -> None:
+        """Raise the rate-limit issue when the device keeps asking us to wait."""
+        if not isinstance(err, WattwaechterRetryLaterError):
+            self._refused_since = None
+            return
+        now = self.hass.loop.time()
+        if self._refused_since is None:
+            self._refused_since = now
+        elif (
+            not self._rate_limited_issue
+            and now - self._refused_since >= RATE_LIMITED_AFTER.total_seconds()
+        ):
+            self._rate_limited_issue = True
+            async_create_rate_limited_issue(self.hass, self.config_entry)
+
+    @callback
+    def _async_succeeded(self) -> None:
+        """Drop the rate-limit issue: the device answers normally (again)."""
+        self._refused_since = None
+        if self._rate_limited_issue:
+            self._rate_limited_issue = False
+            async_delete_rate_limited_issue(self.hass, self.config_entry)
 
     @callback
     def async_set_interval(self, interval: timedelta) -> None:
