@@ -44,6 +44,7 @@ from .api import (
     request_cause,
 )
 from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
+from .guard import CounterGuard
 from .issues import (
     RATE_LIMITED_AFTER,
     async_create_rate_limited_issue,
@@ -109,6 +110,8 @@ class WattwaechterRuntimeData:
     ota: OtaCoordinator
     token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while the device's tokens are replaced (rotation, enabling auth)."""
+    guards: dict[str, CounterGuard] = field(default_factory=dict)
+    """The glitch guard of each meter total with an entity (for diagnostics)."""
 
     @property
     def can_write(self) -> bool:

@@ -211,6 +211,7 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         super().__init__(coordinator, description)
         kwh = description.native_unit_of_measurement == UnitOfEnergy.KILO_WATT_HOUR
         self.guard = CounterGuard(MAX_POWER_KW if kwh else MAX_FLOW_M3H)
+        coordinator.config_entry.runtime_data.guards[description.key] = self.guard
         self._judged: MeterReading | None = None
         self._glitch: Verdict | None = None
         self._unreadable = False
