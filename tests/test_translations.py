@@ -1,0 +1,81 @@
+"""Every text the integration shows exists in English and German, with the
+same placeholders; every action has a translation and an icon."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+INTEGRATION = ROOT / "custom_components" / "wattwaechter"
+EN = json.loads((INTEGRATION / "translations" / "en.json").read_text("utf-8"))
+DE = json.loads((INTEGRATION / "translations" / "de.json").read_text("utf-8"))
+ICONS = json.loads((INTEGRATION / "icons.json").read_text("utf-8"))
+SERVICES = yaml.safe_load((INTEGRATION / "services.yaml").read_text("utf-8"))
+SOURCES = {path.name: path.read_text("utf-8") for path in INTEGRATION.rglob("*.py")}
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Return ``{"a.b.c": text}`` for every string of a translation tree."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def used(pattern: str) -> set[str]:
+    """Return the first group of ``pattern`` over every source file."""
+    return {m for text in SOURCES.values() for m in re.findall(pattern, text)}
+
+
+def test_german_is_complete() -> None:
+    assert set(flatten(DE)) == set(flatten(EN))
+
+
+@pytest.mark.parametrize("path", sorted(flatten(EN)))
+def test_same_placeholders(path: str) -> None:
+    placeholders = re.compile(r"\{(\w+)\}")
+    assert set(placeholders.findall(flatten(DE)[path])) == set(
+        placeholders.findall(flatten(EN)[path])
+    )
+
+
+def test_exceptions_are_translated() -> None:
+    keys = used(r'translation_key="(\w+)"') | used(r'action_error\(\s*"(\w+)"')
+    keys |= used(r'SecureError\("(\w+)"')
+    entity_keys = {key for platform in EN["entity"].values() for key in platform}
+    missing = keys - set(EN["exceptions"]) - entity_keys
+    assert not missing
+
+
+def test_form_errors_and_aborts_are_translated() -> None:
+    errors = used(r'CannotProbe\(\s*"(\w+)"') | used(r'HostError\("(\w+)"')
+    errors |= {"token_invalid"}
+    assert errors <= set(EN["config"]["error"])
+    aborts = used(r'reason="(\w+)"') - {"not_loaded"}
+    assert aborts <= set(EN["config"]["abort"])
+    fix_flow = EN["issues"]["auth_disabled"]["fix_flow"]
+    assert used(r'SecureError\("(\w+)"') <= set(fix_flow["error"])
+    assert "not_loaded" in fix_flow["abort"]
+
+
+def test_issues_are_translated() -> None:
+    constants = dict(used(r'(ISSUE_\w+): Final = "(\w+)"'))
+    assert set(constants.values()) <= set(EN["issues"])
+
+
+def test_every_action_has_text_and_icon() -> None:
+    assert set(SERVICES) == set(EN["services"]) == set(ICONS["services"])
+    for service in SERVICES:
+        assert EN["services"][service]["name"]
+        assert EN["services"][service]["description"]
+        assert ICONS["services"][service]["service"].startswith("mdi:")
