@@ -12,8 +12,8 @@ The rule (also in the README):
 * **zero**: a total that reads 0 after a non-zero reading is a glitch, and 0
   never becomes a baseline (a new meter counts from its first unit on);
 * **backwards**: a total lower than the last good value is a glitch;
-* **jump**: a rise of more than ``max_rate`` times the time elapsed since the last good
-  value (100 kW for electricity, 40 m³/h for gas and water; elapsed time
+* **jump**: a rise of more than ``max_rate`` times the time since the last
+  good value (100 kW for electricity, 40 m³/h for gas and water; the time
   counted as at least 60 s) is a glitch;
 * while a glitch lasts, the entity keeps showing the last good value;
 * **meter replacement**: rejected readings that agree with each other (each
