@@ -142,3 +142,39 @@ async def test_diagnostics_of_a_device_that_is_away(
         "update_interval": 10.0,
     }
     assert data["meter"]["registers"]["1.8.0"]["unit"] == "kWh"
+
+
+def test_budget_statistics_are_plain_json() -> None:
+    """Whatever budget the client has, its numbers and statistics come out plain."""
+    from dataclasses import dataclass, field  # noqa: PLC0415
+
+    from custom_components.wattwaechter import diagnostics  # noqa: PLC0415
+    from custom_components.wattwaechter.api import Priority  # noqa: PLC0415
+
+    @dataclass
+    class Stats:
+        granted: dict[Priority, int] = field(
+            default_factory=lambda: {Priority.METER: 3, Priority.ACTION: 1}
+        )
+        history: tuple[Priority, ...] = (Priority.METER,)
+
+    class Gate:
+        limit = 10
+        window = 10.0
+        paused_for = 0.0
+        stats = Stats()
+
+        def in_window(self) -> int:
+            return 4
+
+    assert diagnostics._budget(None) is None
+    assert diagnostics._budget(Gate()) == {
+        "type": "Gate",
+        "limit": 10,
+        "window": 10.0,
+        "paused_for": 0.0,
+        "in_window": 4,
+        "stats": {"granted": {"meter": 3, "action": 1}, "history": ["meter"]},
+    }
+    assert diagnostics._meter(None) is None
+    assert diagnostics._system(None) is None
