@@ -32,7 +32,13 @@ from homeassistant.const import (
     STATE_UNKNOWN,
     EntityCategory,
 )
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
@@ -117,6 +123,7 @@ def record(hass: HomeAssistant, entity: str) -> list[State]:
     """Collect every new state of ``entity`` from now on."""
     states: list[State] = []
 
+    @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         if (new := event.data["new_state"]) is not None:
             states.append(new)
