@@ -38,12 +38,15 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import (
+    CAUSE_ACTION,
     PendingTokens,
+    Priority,
     WattwaechterAuthError,
     WattwaechterBadResponseError,
     WattwaechterClient,
     WattwaechterConnectionError,
     WattwaechterError,
+    request_cause,
 )
 from .const import CONF_WRITE_TOKEN, DOMAIN
 from .coordinator import WattwaechterConfigEntry
@@ -69,6 +72,14 @@ async def async_rotate_tokens(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Give the device a new token pair; raise a translated HomeAssistantError."""
+    # Every request, the probes too, is the user's action for the budget.
+    with request_cause(CAUSE_ACTION):
+        await _async_rotate(hass, entry)
+    _LOGGER.info("WattWächter at %s has new API tokens", entry.runtime_data.client.host)
+
+
+async def _async_rotate(hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
+    """Generate, confirm (or find out), store."""
     runtime = entry.runtime_data
     client = runtime.client
     async with runtime.token_lock:
@@ -91,7 +102,6 @@ async def async_rotate_tokens(
         except WattwaechterError as err:
             raise action_error_for(hass, entry, err) from err
         _store(hass, entry, pending)
-    _LOGGER.info("WattWächter at %s has new API tokens", client.host)
 
 
 async def async_enable_auth(
@@ -102,6 +112,17 @@ async def async_enable_auth(
     Raises ``SecureError`` naming the step that failed; the device stays
     reachable with what the entry then holds.
     """
+    with request_cause(CAUSE_ACTION):
+        await _async_enable_auth(hass, entry)
+    _LOGGER.info(
+        "WattWächter at %s: API authentication is on", entry.runtime_data.client.host
+    )
+
+
+async def _async_enable_auth(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry
+) -> None:
+    """Generate, confirm, store, turn on, read back."""
     runtime = entry.runtime_data
     client = runtime.client
     host = client.host
@@ -128,7 +149,6 @@ async def async_enable_auth(
             raise SecureError("secure_verify_failed", host) from err
     if settings.api_auth_required is not True:
         raise SecureError("secure_enable_failed", host)
-    _LOGGER.info("WattWächter at %s: API authentication is on", host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +181,7 @@ async def _new_tokens_work(
         gate=client.gate,
     )
     try:
-        await probe.settings()
+        await probe.settings(Priority.ACTION)
     except WattwaechterAuthError:
         pass
     except WattwaechterError as err:
@@ -170,7 +190,7 @@ async def _new_tokens_work(
         # With auth off both pairs are accepted; the new one is then as good.
         return True
     try:
-        await client.settings()
+        await client.settings(Priority.ACTION)
     except WattwaechterError as err:
         raise action_error("rotation_unknown", client.host) from err
     return False

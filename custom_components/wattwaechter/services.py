@@ -35,39 +35,44 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
-def loaded_entry(hass: HomeAssistant, device_id: str) -> WattwaechterConfigEntry:
-    """Return the loaded entry of a WattWächter device; ServiceValidationError."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="device_not_found",
-            translation_placeholders={"device_id": device_id},
-        )
-    for entry_id in device.config_entries:
-        entry: WattwaechterConfigEntry | None = hass.config_entries.async_get_entry(
-            entry_id
-        )
-        if entry is None or entry.domain != DOMAIN:
-            continue
-        if entry.state is not ConfigEntryState.LOADED:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="device_not_loaded",
-                translation_placeholders={"name": entry.title},
-            )
-        return entry
-    raise ServiceValidationError(
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated validation error."""
+    return ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key="device_not_found",
-        translation_placeholders={"device_id": device_id},
+        translation_key=key,
+        translation_placeholders=placeholders,
     )
+
+
+def _loaded_entry(hass: HomeAssistant, device_id: str) -> WattwaechterConfigEntry:
+    """Return the loaded entry of a WattWächter device."""
+    registry = dr.async_get(hass)
+    device = registry.async_get(device_id)
+    if device is None:
+        raise _invalid("unknown_device", device_id=device_id)
+    # Looked up through the entries: DeviceEntry.config_entries is deprecated
+    # from HA 2026.8 on, and its replacement does not exist before.
+    entries = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if any(
+            found.id == device_id
+            for found in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        )
+    ]
+    if not entries:
+        raise _invalid("unknown_device", device_id=device_id)
+    for entry in entries:
+        if entry.state is ConfigEntryState.LOADED:
+            loaded: WattwaechterConfigEntry = entry
+            return loaded
+    raise _invalid("device_not_loaded", device=device.name_by_user or device.name or "")
 
 
 async def _async_rotate_tokens(call: ServiceCall) -> None:
     """Rotate the tokens of every targeted device, one after the other."""
     entries = [
-        loaded_entry(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID]
+        _loaded_entry(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID]
     ]
     for entry in entries:
         await async_rotate_tokens(call.hass, entry)

@@ -20,7 +20,11 @@ from homeassistant.setup import async_setup_component
 import pytest
 
 from custom_components.wattwaechter import repairs
-from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
+from custom_components.wattwaechter.const import (
+    CONF_WRITE_TOKEN,
+    CONTROLS_INTERVAL,
+    DOMAIN,
+)
 from custom_components.wattwaechter.issues import RATE_LIMITED_AFTER
 from simulator import FaultMode, Simulator
 
@@ -238,7 +242,7 @@ async def test_rotate_unknown_or_unloaded_device(
         await hass.services.async_call(
             DOMAIN, "rotate_tokens", {ATTR_DEVICE_ID: "nope"}, blocking=True
         )
-    assert err.value.translation_key == "device_not_found"
+    assert err.value.translation_key == "unknown_device"
 
     await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
@@ -263,7 +267,7 @@ async def test_rotate_device_of_another_integration(
         await hass.services.async_call(
             DOMAIN, "rotate_tokens", {ATTR_DEVICE_ID: [device.id]}, blocking=True
         )
-    assert err.value.translation_key == "device_not_found"
+    assert err.value.translation_key == "unknown_device"
 
 
 async def test_poll_during_rotation_is_no_reauth(
@@ -417,7 +421,7 @@ async def test_fix_enable_answer_lost(
     device.clear_faults()
     await assert_still_polls(hass, entry, device, "read")
     # The next settings read clears the issue.
-    await advance(hass, 300)
+    await advance(hass, CONTROLS_INTERVAL.total_seconds())
     assert auth_issue(hass, entry) is None
 
 
