@@ -46,6 +46,8 @@ from .api import (
     WattwaechterClient,
     WattwaechterConnectionError,
     WattwaechterError,
+    WattwaechterInvalidTokenError,
+    clean_token,
     request_cause,
 )
 from .const import CONF_WRITE_TOKEN, DOMAIN
@@ -160,10 +162,18 @@ class _Pair:
 
 
 def _complete(pending: PendingTokens) -> _Pair:
-    """Return the generated pair; an incomplete answer is a device failure."""
-    if not pending.read_token or not pending.write_token:
+    """Return the generated pair, checked before it is confirmed.
+
+    A pair the client could not send (missing, or with characters no header
+    may carry) is refused here: confirmed, it would lock Home Assistant out.
+    """
+    try:
+        read, write = clean_token(pending.read_token), clean_token(pending.write_token)
+    except WattwaechterInvalidTokenError as err:
+        raise WattwaechterBadResponseError("the device sent unusable tokens") from err
+    if read is None or write is None:
         raise WattwaechterBadResponseError("the device sent no complete token pair")
-    return _Pair(pending.read_token, pending.write_token)
+    return _Pair(read, write)
 
 
 async def _new_tokens_work(

@@ -200,10 +200,18 @@ async def test_rotate_failure_changes_nothing(
     await assert_still_polls(hass, secured, device, "read")
 
 
-async def test_rotate_incomplete_answer(
-    hass: HomeAssistant, secured: ConfigEntry, device: Simulator
+@pytest.mark.parametrize(
+    ("read", "write"),
+    [("ONLYREAD00000000", None), ("NEW READ", "NEWWRITE00000000")],
+)
+async def test_rotate_unusable_answer(
+    hass: HomeAssistant,
+    secured: ConfigEntry,
+    device: Simulator,
+    read: str,
+    write: str | None,
 ) -> None:
-    """A generate answer without both tokens is not confirmed."""
+    """A pair that is incomplete or could not be sent is never confirmed."""
     from custom_components.wattwaechter.api import PendingTokens  # noqa: PLC0415
 
     client = secured.runtime_data.client
@@ -211,13 +219,14 @@ async def test_rotate_incomplete_answer(
         patch.object(
             client,
             "generate_tokens",
-            AsyncMock(return_value=PendingTokens("ONLYREAD00000000", None, 60)),
+            AsyncMock(return_value=PendingTokens(read, write, 60)),
         ),
         pytest.raises(HomeAssistantError) as err,
     ):
         await rotate(hass, secured)
     assert err.value.translation_key == "action_failed"
     assert CONFIRM not in {r.path for r in device.request_log}
+    assert secured.data[CONF_TOKEN] == READ
 
 
 async def test_rotate_needs_the_write_token(
