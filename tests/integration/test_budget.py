@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import itertools
 import logging
 import math
@@ -109,6 +110,12 @@ async def test_an_hour_with_everything_on(
     assert hour.meter_updates >= 350, hour
     polling = (hour.requests - report.reactive_requests) / hour.meter_updates
     assert polling <= 1.05, (hour, report)
+
+
+@pytest.fixture
+def sim_clock(time_travel: VirtualTime) -> Callable[[], float]:
+    """The simulator's clock moves only with the test's ticks (see ticks_only_clock)."""
+    return time_travel.ticks_only_clock
 
 
 async def test_backs_off_while_another_client_saturates_the_device(

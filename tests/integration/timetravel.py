@@ -24,6 +24,7 @@ class VirtualTime:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hook into the loop's clock."""
         self.offset = 0.0
+        self._wall_start = time.time()
         self._loop = loop
         self._real_loop_time = loop.time
         loop.time = self._loop_time  # type: ignore[method-assign]
@@ -34,6 +35,15 @@ class VirtualTime:
     def clock(self) -> float:
         """Return the simulator's wall-clock time (epoch seconds)."""
         return time.time() + self.offset
+
+    def ticks_only_clock(self) -> float:
+        """Return a wall-clock time that only ticks move, never real time.
+
+        For tests that race the simulator's rate-limit window against another
+        client: on a busy machine the real time a test spends must not let
+        that window slide on its own.
+        """
+        return self._wall_start + self.offset
 
     def tick(self, delta: timedelta | float = 1.0) -> None:
         """Move time forward (freezegun's ``tick`` signature)."""
