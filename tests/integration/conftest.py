@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.components.recorder import Recorder
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -18,8 +19,14 @@ from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load custom_components/wattwaechter instead of core's integration."""
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Load custom_components/wattwaechter instead of core's integration.
+
+    The integration depends on the recorder (history backfill), so every test
+    gets the test recorder; ``recorder_mock`` comes first, before ``hass``.
+    """
 
 
 @pytest.fixture
