@@ -39,6 +39,7 @@ from .helpers import async_delete_write_token_issue
 from .issues import async_delete_device_issues, async_update_auth_issue
 from .migration import async_migrate_entry
 from .services import async_setup_services
+from .statistics import HistoryImporter
 
 __all__ = [
     "async_migrate_entry",
@@ -183,8 +184,14 @@ async def async_setup_entry(
     ota = OtaCoordinator(hass, entry, client)
     meter.followers = (system, controls)
     system.followers = (controls,)
+    history = HistoryImporter(hass, entry, client)
     entry.runtime_data = WattwaechterRuntimeData(
-        client=client, meter=meter, system=system, controls=controls, ota=ota
+        client=client,
+        meter=meter,
+        system=system,
+        controls=controls,
+        ota=ota,
+        history=history,
     )
 
     # System info first: it names the device (model, firmware, MAC) before the
@@ -213,6 +220,9 @@ async def async_setup_entry(
     entry.async_on_unload(lambda: async_delete_device_issues(hass, entry))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The device's history fills the statistics in the background: the gap
+    # since the last imported hour (30 days at first setup), then hourly.
+    history.async_start()
     return True
 
 

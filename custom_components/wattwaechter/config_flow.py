@@ -25,6 +25,7 @@ from homeassistant.const import (
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -55,6 +56,7 @@ from .api import (
     clean_token,
 )
 from .const import (
+    CONF_DAILY_HISTORY,
     CONF_FW_VERSION,
     CONF_SCAN_INTERVAL,
     CONF_WRITE_TOKEN,
@@ -475,12 +477,16 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class WattwaechterOptionsFlow(OptionsFlow):
-    """Set how often the meter is polled."""
+    """Set how often the meter is polled and how far back history is imported."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the meter interval; a loaded entry uses it at once."""
+        """Ask for the meter interval and the opt-in to daily values.
+
+        A loaded entry uses the interval at once; the history import reads the
+        opt-in at its next run.
+        """
         entry = self.config_entry
         if user_input is not None:
             seconds = int(user_input[CONF_SCAN_INTERVAL])
@@ -489,7 +495,13 @@ class WattwaechterOptionsFlow(OptionsFlow):
             # reconfigure, which this integration's flows do.
             if entry.state is ConfigEntryState.LOADED:
                 entry.runtime_data.meter.async_set_interval(timedelta(seconds=seconds))
-            return self.async_create_entry(data={CONF_SCAN_INTERVAL: seconds})
+            return self.async_create_entry(
+                data={
+                    **entry.options,
+                    CONF_SCAN_INTERVAL: seconds,
+                    CONF_DAILY_HISTORY: bool(user_input[CONF_DAILY_HISTORY]),
+                }
+            )
         schema = vol.Schema(
             {
                 vol.Required(CONF_SCAN_INTERVAL): NumberSelector(
@@ -501,14 +513,16 @@ class WattwaechterOptionsFlow(OptionsFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Optional(CONF_DAILY_HISTORY, default=False): BooleanSelector(),
             }
         )
-        current = entry.options.get(
-            CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
-        )
+        current = {
+            CONF_SCAN_INTERVAL: entry.options.get(
+                CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
+            ),
+            CONF_DAILY_HISTORY: entry.options.get(CONF_DAILY_HISTORY, False),
+        }
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {CONF_SCAN_INTERVAL: current}
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, current),
         )

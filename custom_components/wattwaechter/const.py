@@ -15,6 +15,8 @@ CONF_WRITE_TOKEN: Final = "write_token"
 
 # Options.
 CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_DAILY_HISTORY: Final = "daily_history"
+"""Import the device's daily values for days older than its 15-minute memory."""
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
 MIN_SCAN_INTERVAL: Final = 5
@@ -32,6 +34,14 @@ REBOOT_PAUSE_SECONDS: Final = 10.0
 
 # Repair issue raised when an action needs the write token (one per entry).
 ISSUE_WRITE_TOKEN: Final = "write_token_required"
+
+# History backfill (statistics.py).
+HIGH_RES_DAYS: Final = 30
+"""Days of 15-minute history the device keeps, today included."""
+LOW_RES_DAYS: Final = 730
+"""Days of daily history the device keeps (two years), today included."""
+BACKFILL_INTERVAL: Final = timedelta(hours=1)
+"""How often the imported statistics are brought up to date."""
 
 MODEL_ID_PLUS: Final = "ww_plus"
 MODEL_NAMES: Final[dict[str, str]] = {

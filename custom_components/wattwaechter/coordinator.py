@@ -18,7 +18,7 @@ import contextvars
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -50,6 +50,9 @@ from .issues import (
     async_create_rate_limited_issue,
     async_delete_rate_limited_issue,
 )
+
+if TYPE_CHECKING:
+    from .statistics import HistoryImporter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,13 +104,14 @@ _LOGGER.addFilter(_OneLinePerFailure())
 
 @dataclass
 class WattwaechterRuntimeData:
-    """What a loaded entry keeps: the client and its coordinators."""
+    """What a loaded entry keeps: the client, its coordinators, the importer."""
 
     client: WattwaechterClient
     meter: MeterCoordinator
     system: SystemCoordinator
     controls: ControlsCoordinator
     ota: OtaCoordinator
+    history: HistoryImporter
     token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while the device's tokens are replaced (rotation, enabling auth)."""
     guards: dict[str, CounterGuard] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+import logging
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.components.recorder import Recorder
@@ -17,6 +18,10 @@ from simulator import Simulator
 
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
+# pytest-homeassistant-custom-component logs every SQL statement of the test
+# recorder at INFO; that drowns the output of a failing test.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
@@ -27,6 +32,26 @@ def auto_enable_custom_integrations(
     The integration depends on the recorder (history backfill), so every test
     gets the test recorder; ``recorder_mock`` comes first, before ``hass``.
     """
+
+
+@pytest.fixture
+def automatic_backfill() -> bool:
+    """Whether the history backfill starts by itself at setup and hourly.
+
+    Off by default, so the other tests see only their own requests; the
+    statistics tests turn it on.
+    """
+    return False
+
+
+@pytest.fixture(autouse=True)
+def control_automatic_backfill(automatic_backfill: bool) -> Generator[None]:
+    """Keep the backfill from starting by itself unless a test wants it."""
+    if automatic_backfill:
+        yield
+        return
+    with patch("custom_components.wattwaechter.statistics.HistoryImporter.async_start"):
+        yield
 
 
 @pytest.fixture

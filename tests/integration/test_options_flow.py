@@ -11,7 +11,11 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wattwaechter.const import CONF_SCAN_INTERVAL, DOMAIN
+from custom_components.wattwaechter.const import (
+    CONF_DAILY_HISTORY,
+    CONF_SCAN_INTERVAL,
+    DOMAIN,
+)
 from simulator import Simulator
 
 from .conftest import setup_via_flow
@@ -40,7 +44,7 @@ async def test_interval_applies_at_once(hass: HomeAssistant, device: Simulator) 
         result["flow_id"], {CONF_SCAN_INTERVAL: 30}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_SCAN_INTERVAL: 30}
+    assert entry.options == {CONF_SCAN_INTERVAL: 30, CONF_DAILY_HISTORY: False}
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.meter.update_interval == timedelta(seconds=30)
 
@@ -92,7 +96,7 @@ async def test_options_of_an_entry_that_is_not_loaded(hass: HomeAssistant) -> No
         result["flow_id"], {CONF_SCAN_INTERVAL: 300}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_SCAN_INTERVAL: 300}
+    assert entry.options == {CONF_SCAN_INTERVAL: 300, CONF_DAILY_HISTORY: False}
     assert entry.state is ConfigEntryState.NOT_LOADED
 
 

@@ -1,0 +1,1 @@
+"""Tests of the history backfill and the import_history action."""

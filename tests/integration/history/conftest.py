@@ -1,0 +1,73 @@
+"""Fixtures of the history tests: the backfill on, HA's date on the simulator's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Generator
+from datetime import UTC, datetime
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+import pytest
+
+from simulator import SimulatorConfig
+
+from ..timetravel import VirtualTime
+from .helpers import NOW, settle
+
+
+@pytest.fixture
+def automatic_backfill() -> bool:
+    """The backfill runs by itself in these tests."""
+    return True
+
+
+@pytest.fixture
+def sim_start() -> float:
+    """Where the simulated clock starts."""
+    return NOW
+
+
+@pytest.fixture
+def request_spacing() -> float:
+    """Seconds between backfill requests (no pause in most tests)."""
+    return 0.0
+
+
+@pytest.fixture
+def simulator_config() -> SimulatorConfig:
+    """A device without a rate limit, since the backfill does not pause here."""
+    return SimulatorConfig(rate_limit=100_000)
+
+
+@pytest.fixture
+def sim_clock(time_travel: VirtualTime, sim_start: float) -> Callable[[], float]:
+    """The simulator's clock: virtual time shifted to ``sim_start``."""
+    shift = sim_start - time_travel.clock()
+    return lambda: time_travel.clock() + shift
+
+
+@pytest.fixture(autouse=True)
+def ha_clock(sim_clock: Callable[[], float], request_spacing: float) -> Generator[None]:
+    """Home Assistant's date follows the simulator's clock."""
+    with (
+        patch(
+            "homeassistant.util.dt.utcnow",
+            lambda: datetime.fromtimestamp(sim_clock(), UTC),
+        ),
+        patch(
+            "custom_components.wattwaechter.statistics.REQUEST_SPACING",
+            request_spacing,
+        ),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+async def finish_backfill(hass: HomeAssistant) -> AsyncGenerator[None]:
+    """Let a backfill end before Home Assistant stops.
+
+    A statistics query still running on the recorder's executor while the test
+    recorder shuts its in-memory database down can crash SQLite.
+    """
+    yield
+    await settle(hass)
