@@ -51,7 +51,7 @@ def test_same_placeholders(path: str) -> None:
 
 def test_exceptions_are_translated() -> None:
     keys = used(r'translation_key="(\w+)"') | used(r'action_error\(\s*"(\w+)"')
-    keys |= used(r'SecureError\("(\w+)"')
+    keys |= used(r'SecureError\("(\w+)"') | used(r'_invalid\(\s*"(\w+)"')
     entity_keys = {key for platform in EN["entity"].values() for key in platform}
     missing = keys - set(EN["exceptions"]) - entity_keys
     assert not missing
@@ -79,3 +79,14 @@ def test_every_action_has_text_and_icon() -> None:
         assert EN["services"][service]["name"]
         assert EN["services"][service]["description"]
         assert ICONS["services"][service]["service"].startswith("mdi:")
+
+
+@pytest.mark.parametrize("language", [EN, DE], ids=["en", "de"])
+def test_every_action_field_is_translated(language: dict[str, Any]) -> None:
+    for service, spec in SERVICES.items():
+        fields = (spec or {}).get("fields", {})
+        translated = language["services"][service].get("fields", {})
+        assert set(fields) == set(translated), service
+        for field in translated.values():
+            assert field["name"]
+            assert field["description"]

@@ -414,3 +414,21 @@ async def test_hourly_tick_during_a_run_starts_no_second_one(
     await settle(hass)
     days = [r.query for r in history_requests(device)]
     assert len(days) == len(set(days)) == 30
+
+
+async def test_statistic_names_follow_language_and_title(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """The names come from the translations and the entry's title."""
+    hass.config.language = "de"
+    entry = await setup_via_flow(hass, device)
+    await settle(hass)
+    assert (await metadata(hass, IMPORT_ID))["name"] == (
+        "WattWaechter Energie Bezug (Geräteverlauf)"
+    )
+    hass.config_entries.async_update_entry(entry, title="Keller")
+    await advance(hass, 3600)
+    await settle(hass)
+    assert (await metadata(hass, EXPORT_ID))["name"] == (
+        "Keller Energie Einspeisung (Geräteverlauf)"
+    )
