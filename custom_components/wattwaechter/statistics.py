@@ -60,6 +60,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.unit_conversion import EnergyConverter
@@ -335,7 +336,16 @@ class HistoryImporter:
 
     @callback
     def async_start(self) -> None:
-        """Fill the gap since the last imported hour now, then every hour."""
+        """Fill the gap since the last imported hour, then update every hour.
+
+        At Home Assistant's start this waits until it has started, so the
+        import does not slow the start down.
+        """
+        self._entry.async_on_unload(async_at_started(self._hass, self._async_begin))
+
+    @callback
+    def _async_begin(self, _hass: HomeAssistant) -> None:
+        """Run the first backfill now and the next ones hourly."""
         self._entry.async_on_unload(
             async_track_time_interval(
                 self._hass,

@@ -10,7 +10,8 @@ from unittest.mock import patch
 
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
@@ -432,3 +433,17 @@ async def test_statistic_names_follow_language_and_title(
     assert (await metadata(hass, EXPORT_ID))["name"] == (
         "Keller Energie Einspeisung (Geräteverlauf)"
     )
+
+
+async def test_waits_for_home_assistant_to_start(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """During Home Assistant's start the import waits until it has started."""
+    hass.set_state(CoreState.starting)
+    await setup_via_flow(hass, device)
+    await settle(hass)
+    assert history_requests(device) == []
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+    assert len(history_requests(device)) == 30
