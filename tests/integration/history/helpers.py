@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 import itertools
 from typing import Any
@@ -16,6 +17,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
 from simulator import Simulator
+
+from ..timetravel import VirtualTime
 
 BERLIN = ZoneInfo("Europe/Berlin")
 IMPORT_ID = "wattwaechter:aabbccddeeff_energy_import"
@@ -126,3 +129,17 @@ async def wait_for_request(sim: Simulator, path: str, count: int = 1) -> None:
     async with asyncio.timeout(10):
         while sum(r.path == path for r in sim.request_log) < count:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def fast_forward(time_travel: VirtualTime, done: Callable[[], bool]) -> None:
+    """Move the virtual clock 1 s per 10 ms of real time until ``done()``.
+
+    Unlike ``advance`` it does not wait for background tasks, so a backfill that
+    sleeps (a Retry-After, its request spacing) wakes up without real waiting.
+    """
+    for _ in range(3000):
+        if done():
+            return
+        time_travel.tick(1)
+        await asyncio.sleep(0.01)
+    raise AssertionError("fast_forward: condition not reached")

@@ -34,6 +34,7 @@ from .helpers import (
     assert_rows_match_device,
     berlin_today,
     epoch,
+    fast_forward,
     history_requests,
     hour_energy,
     metadata,
@@ -333,13 +334,15 @@ async def test_failed_backfill_is_logged_once_and_retried(
     assert_rows_match_device(device, await rows(hass, IMPORT_ID), 0)
 
 
-async def test_device_busy_is_retried(hass: HomeAssistant, device: Simulator) -> None:
+async def test_device_busy_is_retried(
+    hass: HomeAssistant, device: Simulator, time_travel: VirtualTime
+) -> None:
     """A 503 makes the backfill wait the Retry-After, then it goes on."""
     device.set_fault(FaultMode.BUSY_503, paths=[HIGH_RES])
     await setup_via_flow(hass, device)
     await wait_for_request(device, HIGH_RES)
     device.clear_faults()
-    await advance(hass, 6)  # the Retry-After of 5 s
+    await fast_forward(time_travel, lambda: len(history_requests(device)) > 1)
     await settle(hass)
     statuses = [r.status for r in device.request_log if r.path == HIGH_RES]
     assert statuses[0] == 503
@@ -348,14 +351,16 @@ async def test_device_busy_is_retried(hass: HomeAssistant, device: Simulator) ->
 
 
 async def test_device_busy_too_long_ends_the_run(
-    hass: HomeAssistant, device: Simulator, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    device: Simulator,
+    time_travel: VirtualTime,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """After three refusals the run stops and tries again an hour later."""
     device.set_fault(FaultMode.BUSY_503, paths=[HIGH_RES])
     await setup_via_flow(hass, device)
-    for attempt in range(1, 3):
-        await wait_for_request(device, HIGH_RES, attempt)
-        await advance(hass, 6)
+    # The Retry-After of 5 s passes twice.
+    await fast_forward(time_travel, lambda: len(history_requests(device)) == 3)
     await settle(hass)
     assert [r.status for r in device.request_log if r.path == HIGH_RES] == [503] * 3
     assert "device busy" in caplog.text
