@@ -37,10 +37,17 @@ from .helpers import (
 
 
 def device_id(hass: HomeAssistant) -> str:
-    """Return the registry ID of the simulated device."""
-    found = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "AABBCCDDEEFF")})
-    assert found is not None
-    return found.id
+    """Return the registry ID of the simulated device (on every HA version)."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    found = [
+        device.id
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), entry.entry_id
+        )
+        if (DOMAIN, "AABBCCDDEEFF") in device.identifiers
+    ]
+    assert len(found) == 1
+    return found[0]
 
 
 async def import_history(
