@@ -300,7 +300,6 @@ class HistoryImporter:
         self._client = client
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._tz: tzinfo | None = None
         self._next_request = 0.0
         self._failing = False
         self.requests = 0
@@ -327,8 +326,14 @@ class HistoryImporter:
 
     @property
     def timezone(self) -> tzinfo:
-        """Return the device's time zone (Home Assistant's until it is known)."""
-        return self._tz or dt_util.get_default_time_zone()
+        """Return the device's time zone: its history is in its local days.
+
+        The controls coordinator reads the device's settings anyway; without a
+        valid zone there, Home Assistant's is the best guess.
+        """
+        name = self._entry.runtime_data.controls.data.settings.timezone
+        zone = dt_util.get_time_zone(name) if name else None
+        return zone or dt_util.get_default_time_zone()
 
     def today(self) -> date:
         """Return the device's local date."""
@@ -392,7 +397,7 @@ class HistoryImporter:
         async with self._lock:
             if not await get_instance(self._hass).async_db_ready:
                 return ImportResult()
-            tz = await self._async_timezone()
+            tz = self.timezone
             now = dt_util.utcnow()
             today = now.astimezone(tz).date()
             keep = LOW_RES_DAYS if self.daily_history else HIGH_RES_DAYS
@@ -425,7 +430,7 @@ class HistoryImporter:
     async def _async_import_days(self, first: date, last: date) -> ImportResult:
         """Import whole local days (see ``async_import_days``)."""
         async with self._lock:
-            tz = await self._async_timezone()
+            tz = self.timezone
             now = dt_util.utcnow()
             today = now.astimezone(tz).date()
             end = min(
@@ -611,18 +616,6 @@ class HistoryImporter:
             translation_key="history_import_failed",
             translation_placeholders={"host": self._client.host, "error": str(err)},
         )
-
-    async def _async_timezone(self) -> tzinfo:
-        """Return the device's time zone; its days are local days."""
-        if self._tz is None:
-            settings = await self._async_fetch(
-                partial(self._client.settings, Priority.BACKFILL)
-            )
-            name = settings.timezone if settings else None
-            self._tz = (
-                dt_util.get_time_zone(name) if name else None
-            ) or dt_util.get_default_time_zone()
-        return self._tz
 
     async def _async_last_hour(self) -> int | None:
         """Return the start of the older of the two last rows; None if one has none."""

@@ -9,7 +9,7 @@ from unittest.mock import patch
 from homeassistant.core import HomeAssistant
 import pytest
 
-from simulator import SimulatorConfig
+from simulator import Simulator, SimulatorConfig
 
 from ..timetravel import VirtualTime
 from .helpers import NOW, settle
@@ -63,11 +63,15 @@ def ha_clock(sim_clock: Callable[[], float], request_spacing: float) -> Generato
 
 
 @pytest.fixture(autouse=True)
-async def finish_backfill(hass: HomeAssistant) -> AsyncGenerator[None]:
-    """Let a backfill end before Home Assistant stops.
+async def finish_backfill(
+    hass: HomeAssistant, device: Simulator, ha_clock: None
+) -> AsyncGenerator[None]:
+    """Let a backfill end before the simulator and Home Assistant stop.
 
     A statistics query still running on the recorder's executor while the test
-    recorder shuts its in-memory database down can crash SQLite.
+    recorder shuts its in-memory database down can crash SQLite. Requesting
+    ``device`` and ``ha_clock`` makes this run before the simulator stops and
+    while the test's clock and request spacing still apply.
     """
     yield
     await settle(hass)

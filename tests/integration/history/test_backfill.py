@@ -30,7 +30,6 @@ from .helpers import (
     LATEST,
     LOW_RES,
     NOW,
-    SETTINGS,
     assert_rows_match_device,
     berlin_today,
     epoch,
@@ -179,8 +178,7 @@ async def test_three_day_downtime_is_filled(
         assert int(new[0]["start"]) == int(before[-1]["start"]) + 3600
         assert int(new[-1]["start"]) == last_closed_hour(device)
         assert_rows_match_device(device, found, index)
-    # One request for the time zone, one per local day since the last row.
-    assert [r.path for r in device.request_log].count(SETTINGS) == 1
+    # One request per local day since the last row.
     today = berlin_today(device)
     assert [r.query for r in history_requests(device) if r.path == HIGH_RES] == [
         f"date={today - timedelta(days=n)}" for n in (3, 2, 1, 0)
@@ -206,16 +204,16 @@ async def test_polling_keeps_its_cadence_during_backfill(
             await asyncio.sleep(0.01)
     await settle(hass)
 
-    # The flow read the settings once; the backfill once (the time zone).
-    history = [r for r in device.request_log if r.path in (HIGH_RES, SETTINGS)][1:]
-    assert [r.path for r in history] == [SETTINGS] + [HIGH_RES] * 30
+    # One request per day: the time zone comes from the settings HA reads anyway.
+    history = history_requests(device)
+    assert [r.path for r in history] == [HIGH_RES] * 30
     assert all(r.status == 200 for r in device.request_log)
-    assert entry.runtime_data.history.requests == 31
-    # One history request at a time, at least 2 s apart: 31 requests in 60 s.
+    assert entry.runtime_data.history.requests == 30
+    # One history request at a time, at least 2 s apart: 30 requests in 58 s.
     gaps = [b.time - a.time for a, b in itertools.pairwise(history)]
     assert min(gaps) >= 2.0
     took = history[-1].time - history[0].time
-    assert 60.0 <= took < 70.0
+    assert 58.0 <= took < 65.0
     # Meter polls kept their 10 s cadence the whole time.
     polls = [r.time for r in device.request_log if r.path == LATEST]
     during = [t for t in polls if history[0].time <= t <= history[-1].time]
