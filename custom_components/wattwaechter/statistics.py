@@ -359,15 +359,15 @@ class HistoryImporter:
                 name=f"{DOMAIN} history backfill",
             )
         )
-        self._async_schedule()
+        self.async_schedule_backfill()
 
     @callback
     def _async_on_interval(self, _now: datetime) -> None:
         """Bring the statistics up to date."""
-        self._async_schedule()
+        self.async_schedule_backfill()
 
     @callback
-    def _async_schedule(self) -> None:
+    def async_schedule_backfill(self) -> None:
         """Start a backfill in the background unless one is running."""
         if self._task is not None and not self._task.done():
             return
@@ -508,7 +508,7 @@ class HistoryImporter:
                 day + timedelta(days=MAX_LOW_RES_DAYS - 1),
             )
             following = chunk_end + timedelta(days=1)
-            if run.covered(day, following):
+            if run.days_covered(day, following):
                 return following, {}
             items = await self._async_low_res(day, chunk_end)
             return following, {
@@ -686,6 +686,24 @@ class _Run:
     builders: Mapping[str, HourlyReadings]
     metadata: Mapping[str, StatisticMetaData]
     result: ImportResult = field(default_factory=ImportResult)
+
+    def days_covered(self, first: date, following: date) -> bool:
+        """Return whether each day from ``first`` to ``following`` has its row.
+
+        A day of daily values has one row, at the hour of its local midnight.
+        """
+        day = first
+        while day < following:
+            hour = _midnight(day, self.tz)
+            hour -= hour % HOUR_SECONDS
+            if (
+                self.start <= hour
+                and hour + HOUR_SECONDS <= self.end
+                and any(hour not in rows for rows in self.existing.values())
+            ):
+                return False
+            day += timedelta(days=1)
+        return True
 
     def covered(self, first: date, following: date) -> bool:
         """Return whether the run's hours from ``first`` to ``following`` have rows."""

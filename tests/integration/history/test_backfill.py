@@ -6,7 +6,6 @@ import asyncio
 from datetime import datetime, timedelta
 import itertools
 import logging
-from unittest.mock import patch
 
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.config_entries import ConfigEntryState
@@ -410,11 +409,9 @@ async def test_hourly_tick_during_a_run_starts_no_second_one(
 ) -> None:
     """A tick of the hourly timer while a backfill runs does not start another."""
     device.configure(history_delay=0.05)
-    with patch(
-        "custom_components.wattwaechter.statistics.BACKFILL_INTERVAL",
-        timedelta(seconds=0.2),
-    ):
-        await setup_via_flow(hass, device)
+    entry = await setup_via_flow(hass, device)
+    await wait_for_request(device, HIGH_RES)
+    entry.runtime_data.history.async_schedule_backfill()  # what the timer calls
     await settle(hass)
     days = [r.query for r in history_requests(device)]
     assert len(days) == len(set(days)) == 30
@@ -430,9 +427,12 @@ async def test_statistic_names_follow_language_and_title(
     assert (await metadata(hass, IMPORT_ID))["name"] == (
         "WattWaechter Energie Bezug (Geräteverlauf)"
     )
+    before = await rows(hass, EXPORT_ID)
     hass.config_entries.async_update_entry(entry, title="Keller")
     await advance(hass, 3600)
     await settle(hass)
+    after = await rows(hass, EXPORT_ID)
+    assert len(after) == len(before) + 1, (after[-1], device.request_log[-5:])
     assert (await metadata(hass, EXPORT_ID))["name"] == (
         "Keller Energie Einspeisung (Geräteverlauf)"
     )

@@ -99,6 +99,16 @@ async def test_older_days_come_from_daily_values(
             device, int(first["start"]), index
         )
 
+    # Again: every day has its rows, nothing is read, nothing changes.
+    before = await rows(hass, IMPORT_ID)
+    device.clear_log()
+    await import_history(
+        hass, device_id(hass), today - timedelta(days=40), today - timedelta(days=20)
+    )
+    await settle(hass)
+    assert history_requests(device) == []
+    assert await rows(hass, IMPORT_ID) == before
+
 
 @pytest.mark.parametrize("automatic_backfill", [False])
 async def test_action_imports_15_minute_days(
@@ -250,16 +260,19 @@ async def test_gas_device_is_refused(hass: HomeAssistant, device: Simulator) -> 
 
 
 @pytest.mark.parametrize("automatic_backfill", [False])
+@pytest.mark.parametrize(
+    ("fault", "reason"), [(FaultMode.HTTP_500, "HTTP 500"), (FaultMode.RESET, "GET")]
+)
 async def test_device_failure_is_reported(
-    hass: HomeAssistant, device: Simulator
+    hass: HomeAssistant, device: Simulator, fault: FaultMode, reason: str
 ) -> None:
     """A device that fails mid-import makes the action fail with its reason."""
     await setup_via_flow(hass, device)
-    device.set_fault(FaultMode.HTTP_500, paths=[HIGH_RES])
+    device.set_fault(fault, paths=[HIGH_RES])
     with pytest.raises(HomeAssistantError) as err:
         await import_history(hass, device_id(hass), "2026-10-20")
     assert err.value.translation_key == "history_import_failed"
-    assert "HTTP 500" in err.value.translation_placeholders["error"]
+    assert reason in err.value.translation_placeholders["error"]
 
 
 @pytest.mark.parametrize("automatic_backfill", [False])
