@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Generator
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.wattwaechter.api import RequestBudget
 from simulator import Simulator, SimulatorConfig
 
 from ..timetravel import VirtualTime
@@ -46,19 +49,41 @@ def sim_clock(time_travel: VirtualTime, sim_start: float) -> Callable[[], float]
     return lambda: time_travel.clock() + shift
 
 
+@pytest.fixture
+def budget_limit() -> int | None:
+    """Requests per 10 s of the device's budget; None keeps the real one."""
+    return 100_000
+
+
 @pytest.fixture(autouse=True)
-def ha_clock(sim_clock: Callable[[], float], request_spacing: float) -> Generator[None]:
-    """Home Assistant's date follows the simulator's clock."""
-    with (
-        patch(
-            "homeassistant.util.dt.utcnow",
-            lambda: datetime.fromtimestamp(sim_clock(), UTC),
-        ),
-        patch(
-            "custom_components.wattwaechter.statistics.REQUEST_SPACING",
-            request_spacing,
-        ),
-    ):
+def ha_clock(
+    sim_clock: Callable[[], float], request_spacing: float, budget_limit: int | None
+) -> Generator[None]:
+    """Home Assistant's date follows the simulator's clock.
+
+    Most tests also lift the backfill's pace (request spacing and budget) so a
+    30-day import takes no real time; the pacing test keeps both.
+    """
+    with ExitStack() as stack:
+        stack.enter_context(
+            patch(
+                "homeassistant.util.dt.utcnow",
+                lambda: datetime.fromtimestamp(sim_clock(), UTC),
+            )
+        )
+        stack.enter_context(
+            patch(
+                "custom_components.wattwaechter.statistics.REQUEST_SPACING",
+                request_spacing,
+            )
+        )
+        if budget_limit is not None:
+            stack.enter_context(
+                patch(
+                    "custom_components.wattwaechter.RequestBudget",
+                    partial(RequestBudget, limit=budget_limit),
+                )
+            )
         yield
 
 
