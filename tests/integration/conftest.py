@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 import logging
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.components.recorder import Recorder
@@ -21,6 +22,20 @@ from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 # pytest-homeassistant-custom-component logs every SQL statement of the test
 # recorder at INFO; that drowns the output of a failing test.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """Record no entity states: the tests read statistics, not state history.
+
+    Recording every sensor update costs CPU in each test and makes the
+    timing-sensitive ones (budget, cadence) slower on a busy machine.
+    """
+    return {
+        "exclude": {
+            "domains": ["binary_sensor", "button", "sensor", "switch", "update"]
+        }
+    }
 
 
 @pytest.fixture(autouse=True)
