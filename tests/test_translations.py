@@ -17,7 +17,20 @@ EN = json.loads((INTEGRATION / "translations" / "en.json").read_text("utf-8"))
 DE = json.loads((INTEGRATION / "translations" / "de.json").read_text("utf-8"))
 ICONS = json.loads((INTEGRATION / "icons.json").read_text("utf-8"))
 SERVICES = yaml.safe_load((INTEGRATION / "services.yaml").read_text("utf-8"))
-SOURCES = {path.name: path.read_text("utf-8") for path in INTEGRATION.rglob("*.py")}
+SOURCES = {
+    str(path.relative_to(INTEGRATION)): path.read_text("utf-8")
+    for path in INTEGRATION.rglob("*.py")
+}
+# Keys Home Assistant's own flow helpers raise (already-configured and
+# reauth/reconfigure aborts), and the imported statistics' names, which
+# statistics.py looks up as ``statistic_{kind}``.
+IMPLICIT = {
+    "config.abort.already_configured",
+    "config.abort.reauth_successful",
+    "config.abort.reconfigure_successful",
+    "entity.sensor.statistic_energy_import",
+    "entity.sensor.statistic_energy_export",
+}
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -90,3 +103,48 @@ def test_every_action_field_is_translated(language: dict[str, Any]) -> None:
         for field in translated.values():
             assert field["name"]
             assert field["description"]
+
+
+def _mentioned(identifier: str) -> bool:
+    """Whether code (or services.yaml) names ``identifier`` as a string.
+
+    Keys built in a loop (``f"import_tariff_{n}"``) count through their prefix.
+    """
+    texts = [*SOURCES.values(), (INTEGRATION / "services.yaml").read_text("utf-8")]
+    candidates = {identifier, re.sub(r"\d+$", "", identifier)}
+    return any(
+        re.search(rf"[\"']{re.escape(candidate)}", text)
+        for candidate in candidates
+        for text in texts
+        if candidate
+    )
+
+
+def test_no_orphaned_keys() -> None:
+    """Every translated key is used by the code: nothing stale is shipped."""
+    orphans = []
+    for section in ("config", "options"):
+        for step in EN.get(section, {}).get("step", {}):
+            if not _mentioned(step) and f"async_step_{step}" not in "".join(
+                SOURCES.values()
+            ):
+                orphans.append(f"{section}.step.{step}")
+        for kind in ("error", "abort"):
+            orphans += [
+                f"{section}.{kind}.{key}"
+                for key in EN.get(section, {}).get(kind, {})
+                if not _mentioned(key)
+            ]
+    for platform, keys in EN.get("entity", {}).items():
+        orphans += [f"entity.{platform}.{k}" for k in keys if not _mentioned(k)]
+    for section in ("exceptions", "issues", "services", "selector"):
+        orphans += [f"{section}.{k}" for k in EN.get(section, {}) if not _mentioned(k)]
+    assert not set(orphans) - IMPLICIT
+
+
+def test_every_entity_has_an_icon() -> None:
+    for platform, keys in EN["entity"].items():
+        for key in keys:
+            if key.startswith("statistic_"):
+                continue  # names of imported statistics, not entities
+            assert key in ICONS["entity"].get(platform, {}), f"{platform}.{key}"
