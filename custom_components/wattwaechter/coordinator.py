@@ -205,8 +205,29 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
             update_interval=update_interval,
         )
         self.client = client
+        # Coordinators to ask again when this one sees the device restart.
+        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
         self._paused_until: float | None = None
         self._restarting = False
+
+    @callback
+    def _async_refresh_followers(self, why: str, *, resume: bool = False) -> None:
+        """Ask the followers again, as restart traffic (not as polling).
+
+        With ``resume``, only the followers paused for the restart are asked,
+        and they are let go first.
+        """
+        with request_cause(CAUSE_RESTART):
+            for follower in self.followers:
+                if resume:
+                    if not follower.restarting:
+                        continue
+                    follower.resume()
+                self.config_entry.async_create_task(
+                    self.hass,
+                    follower.async_request_refresh(),
+                    f"{follower.name} {why}",
+                )
 
     @property
     def paused(self) -> bool:
@@ -326,7 +347,6 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     ) -> None:
         """Set up the coordinator for one device."""
         super().__init__(hass, entry, client, "meter", update_interval)
-        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
         self._refused_since: float | None = None
         self._rate_limited_issue = False
 
@@ -377,15 +397,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     def _async_back_after_restart(self) -> None:
         """Log the return once and wake the paused slower coordinators."""
         _LOGGER.info("WattWächter at %s is back", self.client.host)
-        with request_cause(CAUSE_RESTART):
-            for follower in self.followers:
-                if follower.restarting:
-                    follower.resume()
-                    self.config_entry.async_create_task(
-                        self.hass,
-                        follower.async_request_refresh(),
-                        f"{follower.name} after restart",
-                    )
+        self._async_refresh_followers("after restart", resume=True)
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
@@ -404,7 +416,6 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     ) -> None:
         """Set up the coordinator for one device."""
         super().__init__(hass, entry, client, "system", SYSTEM_INTERVAL)
-        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
 
     async def _async_fetch(self) -> SystemInfo:
         """Fetch the system info."""
@@ -414,13 +425,7 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
             and not self.restarting
             and _restarted(self.data, info)
         ):
-            with request_cause(CAUSE_RESTART):
-                for follower in self.followers:
-                    self.config_entry.async_create_task(
-                        self.hass,
-                        follower.async_request_refresh(),
-                        f"{follower.name} after a restart elsewhere",
-                    )
+            self._async_refresh_followers("after a restart elsewhere")
         return info
 
 
