@@ -35,8 +35,11 @@ from .coordinator import (
     WattwaechterConfigEntry,
     WattwaechterRuntimeData,
 )
-from .helpers import async_delete_write_token_issue
-from .issues import async_delete_device_issues, async_update_auth_issue
+from .issues import (
+    async_delete_device_issues,
+    async_delete_write_token_issue,
+    async_update_auth_issue,
+)
 from .migration import async_migrate_entry
 from .services import async_setup_services
 from .statistics import HistoryImporter

@@ -1,4 +1,4 @@
-"""Error handling shared by every action, and the write-token repair issue."""
+"""Error handling shared by every action (a 403 raises the write-token issue)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, Concatenate
 
-from homeassistant.const import CONF_HOST
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 
 from .api import (
     CAUSE_ACTION,
@@ -20,39 +18,10 @@ from .api import (
     WattwaechterRetryLaterError,
     request_cause,
 )
-from .const import DOMAIN, ISSUE_WRITE_TOKEN
+from .const import DOMAIN
 from .coordinator import WattwaechterConfigEntry, retry_later_key
 from .entity import WattwaechterEntity
-
-
-def write_token_issue_id(entry: WattwaechterConfigEntry) -> str:
-    """Return the ID of the entry's "needs the write token" issue."""
-    return f"{ISSUE_WRITE_TOKEN}_{entry.entry_id}"
-
-
-@callback
-def async_create_write_token_issue(
-    hass: HomeAssistant, entry: WattwaechterConfigEntry
-) -> None:
-    """Tell the user to add the write token through Reconfigure."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        write_token_issue_id(entry),
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_WRITE_TOKEN,
-        translation_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
-    )
-
-
-@callback
-def async_delete_write_token_issue(
-    hass: HomeAssistant, entry: WattwaechterConfigEntry
-) -> None:
-    """Remove the issue once actions can succeed."""
-    ir.async_delete_issue(hass, DOMAIN, write_token_issue_id(entry))
+from .issues import async_create_write_token_issue, async_delete_write_token_issue
 
 
 def action_error(key: str, host: str, **placeholders: str) -> HomeAssistantError:

@@ -3,11 +3,13 @@
 * ``auth_disabled``: API authentication is off, so anyone on the network can
   reboot or reflash the meter. Fixable: the fix flow in ``repairs.py`` turns it
   on with fresh tokens.
+* ``write_token_required``: an action was refused with 403 because only the
+  READ token is stored; it leads to Reconfigure, where the WRITE token is added.
 * ``rate_limited``: the device kept answering "too many requests" (or "busy")
   to our meter updates for minutes, usually because another client uses up
   its shared limit. It clears itself at the first normal answer.
 
-Both exist only while the entry is loaded.
+The first two exist only while the entry is loaded.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
+from .const import DOMAIN, ISSUE_WRITE_TOKEN
 
 ISSUE_AUTH_DISABLED: Final = "auth_disabled"
 ISSUE_RATE_LIMITED: Final = "rate_limited"
@@ -56,6 +58,27 @@ def async_update_auth_issue(
         )
     elif auth_required is True:
         ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_AUTH_DISABLED, entry))
+
+
+@callback
+def async_create_write_token_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Tell the user to add the write token through Reconfigure."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(ISSUE_WRITE_TOKEN, entry),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_WRITE_TOKEN,
+        translation_placeholders=_placeholders(entry),
+    )
+
+
+@callback
+def async_delete_write_token_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove the issue once actions can succeed."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_WRITE_TOKEN, entry))
 
 
 @callback

@@ -52,7 +52,8 @@ from .api import (
 )
 from .const import CONF_WRITE_TOKEN, DOMAIN
 from .coordinator import WattwaechterConfigEntry
-from .helpers import action_error, action_error_for, async_delete_write_token_issue
+from .helpers import action_error, action_error_for
+from .issues import async_delete_write_token_issue
 
 _LOGGER = logging.getLogger(__name__)
 
