@@ -209,6 +209,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
         self._paused_until: float | None = None
         self._restarting = False
+        self._in_flight: asyncio.Future[DataT] | None = None
 
     @callback
     def _async_refresh_followers(self, why: str, *, resume: bool = False) -> None:
@@ -270,11 +271,37 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _async_update_data(self) -> DataT:
         """Fetch the data unless paused; map client errors."""
         if self.paused:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="restarting",
-                translation_placeholders={"host": self.client.host},
-            )
+            raise self._restarting_failure()
+        if self._in_flight is not None:
+            # A refresh of the same data is on its way (the timer and a restart
+            # recovery at once): share its answer instead of asking twice.
+            return await asyncio.shield(self._in_flight)
+        answer: asyncio.Future[DataT] = self.hass.loop.create_future()
+        self._in_flight = answer
+        try:
+            data = await self._async_update_once()
+        except BaseException as err:
+            if isinstance(err, asyncio.CancelledError):
+                answer.cancel()
+            else:
+                answer.set_exception(err)
+                answer.exception()  # nobody else may be waiting: no warning
+            raise
+        finally:
+            self._in_flight = None
+        answer.set_result(data)
+        return data
+
+    def _restarting_failure(self) -> UpdateFailed:
+        """Return the quiet failure of an update while the device restarts."""
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="restarting",
+            translation_placeholders={"host": self.client.host},
+        )
+
+    async def _async_update_once(self) -> DataT:
+        """Fetch the data once; map client errors."""
         try:
             data = await self._async_fetch_settled()
         except WattwaechterAuthError as err:
@@ -284,8 +311,15 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"host": self.client.host},
             ) from err
         except WattwaechterError as err:
+            if self.paused:
+                # Sent before the restart began; the device went away meanwhile.
+                raise self._restarting_failure() from err
             self._async_failed(err)
             raise update_failed(err, self.client.host) from err
+        if self.paused:
+            # Answered, but sent before the restart began: no sign the device
+            # is back, and the restart has yet to happen.
+            raise self._restarting_failure()
         self._async_succeeded()
         if self._restarting:
             # Back after a restart: the pause already told the log, so skip the

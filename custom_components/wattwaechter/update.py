@@ -238,15 +238,16 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         )
 
     async def _async_refresh_all(self, runtime: WattwaechterRuntimeData) -> None:
-        """Ask every coordinator once now that the device is back."""
+        """Ask again what the restart may have changed, each once.
+
+        The meter's own poll may have found the device back first and woken
+        the others: those are not asked twice.
+        """
         runtime.resume_polling()
-        for coordinator in (
-            runtime.system,
-            runtime.controls,
-            runtime.meter,
-            runtime.ota,
-        ):
-            await coordinator.async_refresh()
+        for coordinator in (runtime.system, runtime.controls, runtime.meter):
+            if coordinator.restarting:
+                await coordinator.async_refresh()
+        await runtime.ota.async_refresh()
 
     def _downloading(self) -> None:
         """Creep forward while the download runs."""
