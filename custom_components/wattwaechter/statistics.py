@@ -66,6 +66,7 @@ from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .api import (
+    CAUSE_BACKFILL,
     HighResItem,
     LowResItem,
     Priority,
@@ -73,6 +74,7 @@ from .api import (
     WattwaechterClient,
     WattwaechterError,
     WattwaechterRetryLaterError,
+    request_cause,
 )
 from .const import (
     BACKFILL_INTERVAL,
@@ -595,7 +597,8 @@ class HistoryImporter:
             self.requests += 1
             wait = REQUEST_SPACING
             try:
-                return await request()
+                with request_cause(CAUSE_BACKFILL):
+                    return await request()
             except WattwaechterBadResponseError as err:
                 if err.status == 400:
                     return None

@@ -55,7 +55,6 @@ from .conftest import setup_via_flow
 from .helpers import advance, entity_id, state
 from .timetravel import VirtualTime, run_due
 from .traffic import LATEST, OTHER_CLIENT, ours, summarize
-from .workload import run_hour
 
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
@@ -83,33 +82,6 @@ def no_errors_in_log(caplog: pytest.LogCaptureFixture) -> None:
         if r.levelno >= logging.ERROR or r.exc_info or "Traceback" in r.getMessage()
     ]
     assert not bad, [f"{r.levelname} {r.name}: {r.getMessage()}" for r in bad]
-
-
-async def test_an_hour_with_everything_on(
-    hass: HomeAssistant, device: Simulator
-) -> None:
-    """A simulated hour of every feature stays inside the budget, without a 429."""
-    entry = await setup_via_flow(hass, device)
-    setup = len(device.request_log)
-
-    report = await run_hour(hass, entry, device)
-
-    # From the config flow on: never more than 10 in 10 s, never a 429.
-    everything = summarize(device.request_log)
-    assert everything.peak <= 10, everything
-    assert everything.status_429 == everything.status_503 == 0, everything
-    assert report.absent == ["history backfill"], report
-    assert not report.refused, report
-    assert report.actions["update.install"] == 1
-    assert report.actions["button.press"] == 1
-
-    # The hour: one request per meter update, plus a few percent for system
-    # info, the hourly settings/LED look and firmware checks. The user's
-    # actions and the re-reads after the restarts they caused do not count.
-    hour = summarize(device.request_log[setup:])
-    assert hour.meter_updates >= 350, hour
-    polling = (hour.requests - report.reactive_requests) / hour.meter_updates
-    assert polling <= 1.05, (hour, report)
 
 
 @pytest.fixture

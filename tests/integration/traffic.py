@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from simulator import RequestLogEntry
+from simulator import STATUS_DROPPED, STATUS_TIMEOUT, RequestLogEntry
 
 LATEST = "/api/v1/history/latest"
 OTHER_CLIENT = "client=other"
@@ -29,6 +29,16 @@ def peak(log: Iterable[RequestLogEntry], window: float = 10.0) -> int:
     return best
 
 
+def reached(log: Iterable[RequestLogEntry]) -> list[RequestLogEntry]:
+    """Return the requests the device's API handled, as its rate limit counts.
+
+    Requests it dropped unanswered (while it reboots, for instance) never
+    reached its API; aiohttp also repeats a GET once when a kept-alive
+    connection turns out closed, which a rebooting device causes.
+    """
+    return [r for r in log if r.status not in (STATUS_DROPPED, STATUS_TIMEOUT)]
+
+
 def endpoint(entry: RequestLogEntry) -> str:
     """Return ``METHOD /path`` without the ``/api/v1`` prefix."""
     return f"{entry.method} {entry.path.removeprefix('/api/v1')}"
@@ -42,6 +52,9 @@ class Traffic:
     meter_updates: int
     by_endpoint: dict[str, int]
     peak: int
+    """Most requests the device handled in any 10 s (see ``reached``)."""
+    attempts_peak: int
+    """The same, counting also the attempts it dropped unanswered."""
     status_429: int
     status_503: int
 
@@ -58,7 +71,8 @@ def summarize(log: Sequence[RequestLogEntry], window: float = 10.0) -> Traffic:
         requests=len(log),
         meter_updates=sum(1 for r in log if r.path == LATEST and r.status == 200),
         by_endpoint=dict(Counter(endpoint(r) for r in log).most_common()),
-        peak=peak(log, window),
+        peak=peak(reached(log), window),
+        attempts_peak=peak(log, window),
         status_429=statuses[429],
         status_503=statuses[503],
     )

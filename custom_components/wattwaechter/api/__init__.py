@@ -2,6 +2,7 @@
 
 from .budget import (
     CAUSE_ACTION,
+    CAUSE_BACKFILL,
     CAUSE_POLLING,
     CAUSE_RESTART,
     BudgetStats,
@@ -50,6 +51,7 @@ from .token import clean_token
 
 __all__ = [
     "CAUSE_ACTION",
+    "CAUSE_BACKFILL",
     "CAUSE_POLLING",
     "CAUSE_RESTART",
     "Access",

@@ -26,7 +26,7 @@ How a request gets its slot:
 * ``request_cause("action")`` around an entity action makes every request
   inside it (also in coordinator refreshes the action awaits) an action, so
   nothing in an action waits longer than ``action_wait``; grants are counted
-  per cause (action, restart, polling) for diagnostics and the benchmark.
+  per cause (action, restart, backfill, polling) for diagnostics and the benchmark.
 
 Clocks. The budget reads time from an injectable ``Clock`` that also sets the
 timers waiters sleep on. The default ``LoopClock`` is the running event loop's
@@ -83,6 +83,8 @@ CAUSE_ACTION = "action"
 """Requests for a user action (and whatever the action awaits)."""
 CAUSE_RESTART = "restart"
 """Re-reads after the device restarted."""
+CAUSE_BACKFILL = "backfill"
+"""The history import (a one-off catch-up, then one request an hour)."""
 CAUSE_POLLING = "polling"
 """Everything else: the coordinators' regular updates."""
 
