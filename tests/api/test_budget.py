@@ -112,7 +112,7 @@ async def fill(budget: RequestBudget, count: int, priority: Priority) -> None:
 
 async def test_window_cap_and_expiry(clock: FakeClock) -> None:
     """At most ``limit`` requests in any window; the next waits for the oldest."""
-    budget = RequestBudget(10, 10.0, clock=clock, headroom={})
+    budget = RequestBudget(10, 10.0, clock=clock, margin=0, headroom={})
     await fill(budget, 5, Priority.SYSTEM)
     await clock.advance(4)
     await fill(budget, 5, Priority.SYSTEM)
@@ -132,7 +132,7 @@ async def test_window_cap_and_expiry(clock: FakeClock) -> None:
 
 async def test_priority_order(clock: FakeClock) -> None:
     """When slots free up, actions go first and backfill last; FIFO within one."""
-    budget = RequestBudget(3, 10.0, clock=clock, headroom={}, meter_wait=30)
+    budget = RequestBudget(3, 10.0, clock=clock, margin=0, headroom={}, meter_wait=30)
     await fill(budget, 3, Priority.BACKFILL)
     log: list[Any] = []
     arrivals = [
@@ -155,7 +155,7 @@ async def test_priority_order(clock: FakeClock) -> None:
 
 async def test_headroom_keeps_slots_for_actions(clock: FakeClock) -> None:
     """Backfill fills half the window; meter polls and actions still get through."""
-    budget = RequestBudget(clock=clock)
+    budget = RequestBudget(clock=clock, margin=0)
     assert [budget.cap(p) for p in Priority] == [10, 8, 7, 7, 5]
     await fill(budget, 5, Priority.BACKFILL)
     log: list[Any] = []
@@ -180,7 +180,7 @@ async def test_headroom_stays_monotone() -> None:
 
 async def test_action_fails_fast_when_window_is_full(clock: FakeClock) -> None:
     """An action that would wait longer than action_wait fails at once."""
-    budget = RequestBudget(2, 10.0, clock=clock, action_wait=3.0)
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, action_wait=3.0)
     await fill(budget, 2, Priority.ACTION)
     with pytest.raises(WattwaechterBudgetError) as err:
         await budget.acquire(Priority.ACTION)
@@ -192,7 +192,7 @@ async def test_action_fails_fast_when_window_is_full(clock: FakeClock) -> None:
 
 async def test_action_waits_a_short_while(clock: FakeClock) -> None:
     """An action whose slot frees within action_wait waits for it."""
-    budget = RequestBudget(2, 10.0, clock=clock, action_wait=3.0)
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, action_wait=3.0)
     await fill(budget, 2, Priority.ACTION)
     await clock.advance(8)
     log: list[Any] = []
@@ -206,7 +206,7 @@ async def test_action_waits_a_short_while(clock: FakeClock) -> None:
 
 async def test_queued_actions_count_for_the_estimate(clock: FakeClock) -> None:
     """A second action behind a waiting one is refused when its turn is too far."""
-    budget = RequestBudget(2, 10.0, clock=clock, action_wait=3.0)
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, action_wait=3.0)
     await budget.acquire(Priority.ACTION)
     await clock.advance(5)
     await budget.acquire(Priority.ACTION)
@@ -223,7 +223,7 @@ async def test_queued_actions_count_for_the_estimate(clock: FakeClock) -> None:
 async def test_action_deadline_when_the_clock_stalls() -> None:
     """If time.monotonic stands still while timers run, an action still fails."""
     clock = FakeClock(stalled=True)
-    budget = RequestBudget(1, 10.0, clock=clock, action_wait=3.0)
+    budget = RequestBudget(1, 10.0, clock=clock, margin=0, action_wait=3.0)
     clock.base -= 8  # the slot was taken 8 s ago: it frees in 2 s
     await budget.acquire(Priority.ACTION)
     clock.base += 8
@@ -238,7 +238,7 @@ async def test_action_deadline_when_the_clock_stalls() -> None:
 
 async def test_pause_holds_back_everything(clock: FakeClock) -> None:
     """During a pause nothing is sent; low priority waits, meter and actions fail."""
-    budget = RequestBudget(clock=clock)
+    budget = RequestBudget(clock=clock, margin=0)
     budget.pause(10)
     assert budget.paused_for == pytest.approx(10)
     log: list[Any] = []
@@ -260,7 +260,7 @@ async def test_pause_holds_back_everything(clock: FakeClock) -> None:
 
 async def test_action_waits_out_a_short_pause(clock: FakeClock) -> None:
     """An action may wait for a pause that ends within action_wait."""
-    budget = RequestBudget(clock=clock)
+    budget = RequestBudget(clock=clock, margin=0)
     budget.pause(5)
     await clock.advance(3)
     log: list[Any] = []
@@ -273,7 +273,7 @@ async def test_action_waits_out_a_short_pause(clock: FakeClock) -> None:
 
 async def test_longer_pause_fails_waiting_actions_and_meter(clock: FakeClock) -> None:
     """A new pause fails the bounded waiters it would keep past their deadline."""
-    budget = RequestBudget(2, 10.0, clock=clock, headroom={})
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, headroom={})
     await fill(budget, 2, Priority.SYSTEM)
     await clock.advance(8)
     log: list[Any] = []
@@ -293,7 +293,7 @@ async def test_longer_pause_fails_waiting_actions_and_meter(clock: FakeClock) ->
 
 async def test_meter_waits_for_the_window_but_not_too_long(clock: FakeClock) -> None:
     """A meter poll waits up to meter_wait for a slot, then the update fails."""
-    budget = RequestBudget(2, 10.0, clock=clock, meter_wait=5.0, headroom={})
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, meter_wait=5.0, headroom={})
     await fill(budget, 2, Priority.ACTION)
     with pytest.raises(WattwaechterBudgetError):
         await budget.acquire(Priority.METER)
@@ -306,7 +306,7 @@ async def test_meter_waits_for_the_window_but_not_too_long(clock: FakeClock) -> 
 
 async def test_deadline_prefers_a_free_slot(clock: FakeClock) -> None:
     """A deadline timer that fires together with a free slot still grants it."""
-    budget = RequestBudget(1, 10.0, clock=clock, action_wait=3.0)
+    budget = RequestBudget(1, 10.0, clock=clock, margin=0, action_wait=3.0)
     await budget.acquire(Priority.ACTION)
     await clock.advance(7)
     log: list[Any] = []
@@ -322,7 +322,7 @@ async def test_deadline_prefers_a_free_slot(clock: FakeClock) -> None:
 
 async def test_cancelled_caller_leaves_the_queue(clock: FakeClock) -> None:
     """A waiter that is cancelled does not take a slot later."""
-    budget = RequestBudget(1, 10.0, clock=clock, headroom={})
+    budget = RequestBudget(1, 10.0, clock=clock, margin=0, headroom={})
     await budget.acquire(Priority.SYSTEM)
     log: list[Any] = []
     task = await start(budget.acquire(Priority.SYSTEM), log, "gone")
@@ -337,7 +337,7 @@ async def test_cancelled_caller_leaves_the_queue(clock: FakeClock) -> None:
 
 async def test_close_fails_waiters_and_new_requests(clock: FakeClock) -> None:
     """Closing the budget (the last entry unloads) releases every waiter."""
-    budget = RequestBudget(1, 10.0, clock=clock)
+    budget = RequestBudget(1, 10.0, clock=clock, margin=0)
     await budget.acquire(Priority.SYSTEM)
     log: list[Any] = []
     await start(budget.acquire(Priority.BACKFILL), log, "backfill")
@@ -352,9 +352,31 @@ async def test_close_fails_waiters_and_new_requests(clock: FakeClock) -> None:
 
 
 async def test_invalid_size() -> None:
-    """A budget needs at least one request per window."""
+    """A budget needs at least one request per window and no negative margin."""
     with pytest.raises(ValueError, match="limit"):
         RequestBudget(0)
+    with pytest.raises(ValueError, match="margin"):
+        RequestBudget(10, 10.0, margin=-1)
+
+
+async def test_margin_keeps_a_slot_past_the_window(clock: FakeClock) -> None:
+    """A slot frees only ``margin`` after the window, for transit jitter.
+
+    Ten requests sent at 0 s and the eleventh at 10 s could reach the device
+    within less than 10 s if the first ones travelled slower.
+    """
+    budget = RequestBudget(2, 10.0, clock=clock, headroom={}, margin=0.25)
+    await fill(budget, 2, Priority.SYSTEM)
+    log: list[Any] = []
+    await start(budget.acquire(Priority.SYSTEM), log, "third")
+    await clock.advance(10.0)
+    assert log == []
+    await clock.advance(0.25)
+    assert log == ["third"]
+    await budget.acquire(Priority.ACTION)
+    with pytest.raises(WattwaechterBudgetError) as err:
+        await budget.acquire(Priority.ACTION)
+    assert err.value.retry_after == pytest.approx(10.25)
 
 
 async def test_loop_clock_waits_in_real_time() -> None:
@@ -376,7 +398,7 @@ def test_loop_clock_outside_a_loop() -> None:
 
 async def test_request_cause_counts_and_serves_actions_first(clock: FakeClock) -> None:
     """Requests inside request_cause are counted per cause; actions fail fast."""
-    budget = RequestBudget(2, 10.0, clock=clock, headroom={})
+    budget = RequestBudget(2, 10.0, clock=clock, margin=0, headroom={})
     await budget.acquire(Priority.METER)
     with request_cause(CAUSE_RESTART):
         await budget.acquire(Priority.SYSTEM)

@@ -9,7 +9,8 @@ device, from every entry, coordinator and entity, well below the limit.
 How a request gets its slot:
 
 * A sliding window allows at most ``limit`` requests in any ``window`` seconds
-  (default 10 in 10 s: under half of the device's limit).
+  (default 10 in 10 s: under half of the device's limit). A slot frees
+  ``margin`` seconds after the window, for the jitter of the transit time.
 * Waiting requests are served by priority (``Priority``), FIFO within one.
   Lower priorities also leave headroom: backfill may fill the window only up
   to ``limit - 5``, system/OTA checks up to ``limit - 3``, meter polls up to
@@ -61,6 +62,13 @@ from .errors import WattwaechterBudgetError, WattwaechterBudgetPausedError
 DEFAULT_LIMIT = 10
 """Requests allowed in any ``DEFAULT_WINDOW`` (the device allows 25)."""
 DEFAULT_WINDOW = 10.0
+DEFAULT_MARGIN = 0.25
+"""Seconds a request stays in the window beyond ``window``.
+
+The budget counts a request when it is sent, the device when it arrives. A
+margin longer than the jitter of the transit time keeps the two counts equal:
+ten requests sent in ten seconds never arrive within less.
+"""
 DEFAULT_ACTION_WAIT = 3.0
 """Longest wait for a user action before it fails fast."""
 DEFAULT_METER_WAIT = 5.0
@@ -200,14 +208,18 @@ class RequestBudget:
         *,
         action_wait: float = DEFAULT_ACTION_WAIT,
         meter_wait: float = DEFAULT_METER_WAIT,
+        margin: float = DEFAULT_MARGIN,
         headroom: Mapping[Priority, int] | None = None,
         clock: Clock | None = None,
     ) -> None:
         """Allow ``limit`` requests in any ``window`` seconds."""
-        if limit < 1 or window <= 0:
-            raise ValueError("limit must be >= 1 and window > 0")
+        if limit < 1 or window <= 0 or margin < 0:
+            raise ValueError("limit must be >= 1, window > 0 and margin >= 0")
         self.limit = limit
         self.window = window
+        self.margin = margin
+        # How long a sent request occupies its slot.
+        self._hold = window + margin
         self._clock: Clock = clock or LoopClock()
         headroom = DEFAULT_HEADROOM if headroom is None else headroom
         # The window fill up to which each priority may go. Kept monotone, so
@@ -310,9 +322,8 @@ class RequestBudget:
                 )
         self._dispatch()
 
-    def close(self) -> None:
-        """Fail every waiting request and refuse new ones (the device is gone)."""
-        self._closed = True
+    def fail_waiting(self) -> None:
+        """Fail every request waiting for a slot (their caller is gone)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -322,11 +333,16 @@ class RequestBudget:
             )
         self._waiters.clear()
 
+    def close(self) -> None:
+        """Fail every waiting request and refuse new ones (the device is gone)."""
+        self._closed = True
+        self.fail_waiting()
+
     # -- internals -----------------------------------------------------------
 
     def _prune(self, now: float) -> None:
         """Forget requests that left the window."""
-        while self._sent and self._sent[0] <= now - self.window:
+        while self._sent and self._sent[0] <= now - self._hold:
             self._sent.popleft()
 
     def _live_waiters(self) -> list[_Waiter]:
@@ -346,8 +362,8 @@ class RequestBudget:
         if expire <= 0:
             return ready
         if expire <= len(self._sent):
-            return max(ready, self._sent[expire - 1] + self.window)
-        return max(ready, now + self.window)
+            return max(ready, self._sent[expire - 1] + self._hold)
+        return max(ready, now + self._hold)
 
     def _reject(
         self, priority: Priority, now: float, wait: float
@@ -394,7 +410,7 @@ class RequestBudget:
         else:
             # The window is at the head's cap: wait for enough slots to expire.
             index = len(self._sent) - self._caps[head.priority]
-            at = self._sent[index] + self.window
+            at = self._sent[index] + self._hold
         self._timer = self._clock.call_later(max(at - now, _MIN_DELAY), self._on_timer)
 
     def _on_timer(self) -> None:
