@@ -81,6 +81,8 @@ class ApiHandler:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Run the pipeline described in the module docstring."""
         sim = self._sim
+        if sim.config.latency > 0:
+            await asyncio.sleep(sim.config.latency)
         device = sim.device
         device.advance()
         now = device.now()

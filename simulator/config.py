@@ -72,6 +72,8 @@ class SimulatorConfig:
     """How long a request hangs under the ``timeout`` fault."""
     history_delay: float = 0.0
     """Real seconds a history request takes (lets tests overlap requests)."""
+    latency: float = 0.0
+    """Real seconds every API request travels before the device handles it."""
     max_history_in_flight: int = 2
     """History requests the heap allows at once; one more answers 503."""
     mdns: bool = False
@@ -159,6 +161,7 @@ def validate(config: SimulatorConfig) -> None:
         "ota_download_seconds",
         "timeout_seconds",
         "history_delay",
+        "latency",
     ):
         if getattr(config, name) < 0:
             msg = f"{name} must be >= 0"

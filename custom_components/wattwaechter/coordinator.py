@@ -272,10 +272,16 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """Fetch the data unless paused; map client errors."""
         if self.paused:
             raise self._restarting_failure()
-        if self._in_flight is not None:
+        while (pending := self._in_flight) is not None:
             # A refresh of the same data is on its way (the timer and a restart
             # recovery at once): share its answer instead of asking twice.
-            return await asyncio.shield(self._in_flight)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task and task.cancelling()):
+                    raise
+                # Only the one that asked was cancelled: ask ourselves.
         answer: asyncio.Future[DataT] = self.hass.loop.create_future()
         self._in_flight = answer
         try:

@@ -159,6 +159,8 @@ async def test_python_api(make_sim: SimFactory, clock: Clock) -> None:
         SimulatorConfig(device_id="aa:bb")
     with pytest.raises(ValueError, match="medium"):
         SimulatorConfig(medium="steam")
+    with pytest.raises(ValueError, match="latency"):
+        SimulatorConfig(latency=-1)
     sim.set_fault("nan")
     sim.set_fault(FaultMode.NO_DATA, paths=["/history/latest"])
     assert sim.faults.as_json() == {"nan": None, "no_data": ["/api/v1/history/latest"]}
