@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from homeassistant.const import (
-    CONF_DEVICE_ID,
-    CONF_HOST,
-    CONF_TOKEN,
-    EVENT_HOMEASSISTANT_STOP,
-    Platform,
-)
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.const import CONF_HOST, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util.hass_dict import HassKey
 
 from .api import (
-    RequestBudget,
     WattwaechterClient,
     WattwaechterInvalidHostError,
     WattwaechterInvalidTokenError,
 )
+from .budgets import async_get_budgets
 from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import (
     ControlsCoordinator,
@@ -65,88 +56,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, also while no entry is loaded."""
     async_setup_services(hass)
     return True
-
-
-@dataclass
-class _SharedBudget:
-    """One device's request budget and the entries that use it."""
-
-    budget: RequestBudget
-    hosts: dict[str, str] = field(default_factory=dict)
-    """The host of each entry (by entry ID) that uses the budget."""
-
-
-class BudgetRegistry:
-    """One RequestBudget per device, shared by every entry that talks to it.
-
-    Two entries for one device (for instance one left over from core's
-    integration) must not get twice the budget: the device counts requests
-    from all clients together.
-    """
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Start empty; close every budget when Home Assistant stops."""
-        self._shared: dict[str, _SharedBudget] = {}
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_close_all)
-
-    @staticmethod
-    def key(entry: WattwaechterConfigEntry) -> str:
-        """Return the device an entry points to: its device ID, else its host."""
-        device_id = entry.data.get(CONF_DEVICE_ID) or entry.unique_id
-        if device_id:
-            return str(device_id).upper()
-        return str(entry.data[CONF_HOST]).lower()
-
-    def get(self, key: str) -> RequestBudget | None:
-        """Return the budget of a device, if an entry uses it."""
-        shared = self._shared.get(key)
-        return None if shared is None else shared.budget
-
-    def find(self, keys: Iterable[str | None], host: str) -> RequestBudget | None:
-        """Return the budget of the first device key known, else of ``host``."""
-        for key in keys:
-            if key and (shared := self._shared.get(key.upper())):
-                return shared.budget
-        for shared in self._shared.values():
-            if host.lower() in shared.hosts.values():
-                return shared.budget
-        return None
-
-    @callback
-    def async_acquire(self, entry: WattwaechterConfigEntry) -> RequestBudget:
-        """Return the entry's device budget; release it when the entry unloads."""
-        key = self.key(entry)
-        shared = self._shared.get(key)
-        if shared is None:
-            shared = self._shared[key] = _SharedBudget(RequestBudget())
-        shared.hosts[entry.entry_id] = str(entry.data[CONF_HOST]).lower()
-
-        @callback
-        def release() -> None:
-            shared.hosts.pop(entry.entry_id, None)
-            if not shared.hosts and self._shared.get(key) is shared:
-                del self._shared[key]
-                shared.budget.close()
-
-        entry.async_on_unload(release)
-        return shared.budget
-
-    @callback
-    def _async_close_all(self, _event: Event) -> None:
-        """Release requests still waiting for a slot: nothing will serve them."""
-        for shared in self._shared.values():
-            shared.budget.close()
-
-
-DATA_BUDGETS: HassKey[BudgetRegistry] = HassKey(f"{DOMAIN}_budgets")
-
-
-@callback
-def async_get_budgets(hass: HomeAssistant) -> BudgetRegistry:
-    """Return the integration's budget registry, creating it on first use."""
-    if (registry := hass.data.get(DATA_BUDGETS)) is None:
-        registry = hass.data[DATA_BUDGETS] = BudgetRegistry(hass)
-    return registry
 
 
 async def async_setup_entry(

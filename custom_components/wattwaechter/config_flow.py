@@ -36,7 +36,6 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
 
-from . import BudgetRegistry, async_get_budgets
 from .api import (
     HostAddress,
     Priority,
@@ -55,6 +54,7 @@ from .api import (
     WattwaechterRetryLaterError,
     clean_token,
 )
+from .budgets import BudgetRegistry, async_get_budgets
 from .const import (
     CONF_DAILY_HISTORY,
     CONF_FW_VERSION,
@@ -209,18 +209,24 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         except WattwaechterError as err:
             raise CannotProbe("cannot_connect") from err
 
-    def _budget(self, host: str) -> RequestBudget | None:
-        """Return the device's request budget if Home Assistant already uses it.
+    def _budget(self, host: str) -> RequestBudget:
+        """Return the request budget of the device at ``host``.
 
-        A reauth, a reconfigure or a rediscovery of a loaded device then shares
-        the budget of its polling; the flow's requests count as user actions.
+        A reauth, a reconfigure or a rediscovery of a loaded device shares the
+        budget of its polling; a new device's budget goes on to the entry the
+        flow creates. The flow's requests count as user actions.
         """
         keys = [self._device_id]
         if entry_id := self.context.get("entry_id"):
             entry = self.hass.config_entries.async_get_entry(entry_id)
             if entry is not None:
                 keys.append(BudgetRegistry.key(entry))
-        return async_get_budgets(self.hass).find(keys, host)
+        return async_get_budgets(self.hass).async_lend(self.flow_id, keys, host)
+
+    @callback
+    def async_remove(self) -> None:
+        """Give the device's request budget back when the flow ends."""
+        async_get_budgets(self.hass).async_release(self.flow_id)
 
     def _take_system_info(self, info: SystemInfo) -> None:
         """Fill what discovery did not tell from the system info."""

@@ -17,6 +17,7 @@ import pytest
 from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
 from simulator import Simulator
 
+from .helpers import outlast_setup_requests
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
 # pytest-homeassistant-custom-component logs every SQL statement of the test
@@ -137,5 +138,7 @@ async def setup_via_flow(
 
 @pytest.fixture
 async def entry(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
-    """A loaded entry for the simulated device (auth off)."""
-    return await setup_via_flow(hass, device)
+    """A loaded entry for the simulated device (auth off), a window after setup."""
+    entry = await setup_via_flow(hass, device)
+    await outlast_setup_requests(hass)
+    return entry

@@ -15,6 +15,7 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    SOURCE_USER,
     ConfigEntry,
     ConfigEntryState,
 )
@@ -35,7 +36,6 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wattwaechter import DATA_BUDGETS, async_get_budgets
 from custom_components.wattwaechter.api import (
     Priority,
     WattwaechterBudgetError,
@@ -44,6 +44,7 @@ from custom_components.wattwaechter.api import (
     WattwaechterRateLimitedError,
     WattwaechterRetryLaterError,
 )
+from custom_components.wattwaechter.budgets import DATA_BUDGETS, async_get_budgets
 from custom_components.wattwaechter.const import DOMAIN
 from custom_components.wattwaechter.coordinator import (
     RetryLaterUpdateFailed,
@@ -241,8 +242,93 @@ async def test_entries_of_one_device_share_one_budget(
     assert await hass.config_entries.async_unload(first.entry_id)
     assert async_get_budgets(hass).get("AABBCCDDEEFF") is budget
     assert await hass.config_entries.async_unload(second.entry_id)
+    # Unused, it stays until its window is over: a reload must not start empty.
+    assert async_get_budgets(hass).get("AABBCCDDEEFF") is budget
+    await advance(hass, budget.window + budget.margin)
     assert async_get_budgets(hass).get("AABBCCDDEEFF") is None
     assert DATA_BUDGETS in hass.data
+
+
+async def test_entry_takes_over_the_budget_of_its_flow(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """The flow's probe and the setup count in one window, as at the device."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    # system info and settings of the flow, as user actions
+    assert budget.stats.granted[Priority.ACTION] == 2
+    assert budget.in_window() == len(device.request_log)
+    assert async_get_budgets(hass).get(f"127.0.0.1:{device.port}") is budget
+
+
+async def test_reload_keeps_the_window(hass: HomeAssistant, device: Simulator) -> None:
+    """An entry that reloads does not start with an empty window.
+
+    Right after the first setup, the setup's requests wait for theirs to end.
+    """
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    first = len(device.request_log)
+    assert budget.in_window() == first
+    reload = hass.async_create_task(hass.config_entries.async_reload(entry.entry_id))
+    await asyncio.sleep(0.2)
+    assert not reload.done()
+    await advance(hass, budget.window + budget.margin)
+    assert await reload
+    assert entry.runtime_data.client.gate is budget
+    traffic = summarize(device.request_log)
+    assert traffic.peak <= budget.limit, traffic
+
+
+async def test_abandoned_flow_gives_its_budget_back(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A discovered device nobody added: its budget ends a window after the flow."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1:9"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    budgets = async_get_budgets(hass)
+    first = budgets.get("127.0.0.1:9")
+    assert first is not None
+    # The user corrects the address: the first budget is given back.
+    device.configure(auth_required=True)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: f"127.0.0.1:{device.port}"}
+    )
+    assert result["step_id"] == "auth"
+    # Without a token the device did not tell its ID: the address names it.
+    budget = budgets.get(f"127.0.0.1:{device.port}")
+    assert budget is not None
+    assert budget is not first
+    # ... and walks away.
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    assert budgets.get(f"127.0.0.1:{device.port}") is budget
+    await advance(hass, budget.window + budget.margin)
+    assert budgets.get(f"127.0.0.1:{device.port}") is None
+    assert budgets.get("127.0.0.1:9") is None
+
+
+async def test_unused_budget_lingers_through_a_pause(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A pause the device asked for outlives the entry that saw it."""
+    entry = await setup_via_flow(hass, device)
+    budget = entry.runtime_data.client.gate
+    waiting = asyncio.get_running_loop().create_task(budget.acquire(Priority.BACKFILL))
+    budget.pause(60)
+    await asyncio.sleep(0)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    # Nobody will take the answer of a request still waiting.
+    await asyncio.sleep(0)
+    assert isinstance(waiting.exception(), WattwaechterBudgetError)
+    await advance(hass, 30)
+    assert async_get_budgets(hass).get("AABBCCDDEEFF") is budget
+    await advance(hass, 31)
+    assert async_get_budgets(hass).get("AABBCCDDEEFF") is None
 
 
 async def test_entry_without_device_id_is_keyed_by_host(

@@ -35,11 +35,15 @@ from custom_components.wattwaechter.const import (
 )
 from simulator import FaultMode, Simulator, SimulatorConfig
 
+from .helpers import advance
+
 DEVICE_ID = "AABBCCDDEEFF"
 OTHER_ID = "112233445566"
 READ = "READTOKEN1234567"
 WRITE = "WRITETOKEN123456"
 CLIENT = "custom_components.wattwaechter.config_flow.WattwaechterClient"
+RETRY_AFTER = 10
+"""The simulator's longest Retry-After (429: 10 s, 503: 5 s)."""
 
 
 @pytest.fixture(autouse=True)
@@ -181,6 +185,13 @@ async def test_user_error_and_recovery(
     assert suggested(result, CONF_HOST) == host_of(device)
 
     device.clear_faults()
+    if error == "device_busy":
+        # The device asked to wait: a retry within its Retry-After sends nothing.
+        device.clear_log()
+        result = await submit(hass, result, {CONF_HOST: host_of(device)})
+        assert result["errors"] == {"base": error}
+        assert device.request_log == []
+        await advance(hass, RETRY_AFTER)
     result = await submit(hass, result, {CONF_HOST: host_of(device)})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == DEVICE_ID
@@ -299,6 +310,7 @@ async def test_auth_step_device_busy(hass: HomeAssistant, device: Simulator) -> 
     result = await submit(hass, result, {CONF_TOKEN: READ})
     assert result["errors"] == {"base": "device_busy"}
     device.clear_faults()
+    await advance(hass, RETRY_AFTER)
     result = await submit(hass, result, {CONF_TOKEN: WRITE})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_TOKEN] == WRITE
@@ -706,6 +718,7 @@ async def test_reconfigure_errors(
     assert entry.data[CONF_HOST] == "192.168.1.5"
 
     device.clear_faults()
+    await advance(hass, RETRY_AFTER)
     result = await submit(hass, result, {CONF_HOST: host_of(device)})
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_HOST] == host_of(device)

@@ -34,7 +34,7 @@ from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
 from simulator import FaultMode, Simulator, SimulatorConfig
 
 from .conftest import setup_via_flow
-from .helpers import advance, entity_id, state
+from .helpers import advance, entity_id, outlast_setup_requests, state
 
 READ = "READTOKEN1234567"
 WRITE = "WRITETOKEN123456"
@@ -59,6 +59,7 @@ async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> Confi
         entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
     else:
         entry = await setup_via_flow(hass, device)
+    await outlast_setup_requests(hass)
     device.clear_log()
     return entry
 
@@ -67,6 +68,7 @@ async def read_only(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
     """Set up with auth on and only the READ token."""
     device.configure(auth_required=True)
     entry = await setup_via_flow(hass, device, token=READ)
+    await outlast_setup_requests(hass)
     device.clear_log()
     return entry
 

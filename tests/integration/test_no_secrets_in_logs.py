@@ -26,7 +26,7 @@ from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
 from simulator import FaultMode, Simulator
 
 from .conftest import setup_via_flow
-from .helpers import advance, entity_id
+from .helpers import advance, entity_id, outlast_setup_requests
 
 READ = "READTOKEN1234567"
 WRITE = "WRITETOKEN123456"
@@ -130,6 +130,7 @@ async def test_no_token_in_the_log_when_auth_is_turned_on(
     """The repair's fix flow makes and stores tokens without logging them."""
     caplog.set_level(logging.DEBUG)
     entry = await setup_via_flow(hass, device)
+    await outlast_setup_requests(hass)
     assert await async_setup_component(hass, "repairs", {})
     manager = repairs_flow_manager(hass)
     assert manager is not None

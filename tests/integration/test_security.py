@@ -348,7 +348,7 @@ async def test_fix_turns_auth_on(
     result = await start_fix(hass, entry)
     device.clear_log()
     result = await submit_fix(hass, result)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
     assert device.state.settings["api_auth_required"] is True
     assert entry.data[CONF_TOKEN] == device.state.read_token != READ
     assert entry.data[CONF_WRITE_TOKEN] == device.state.write_token != WRITE

@@ -80,7 +80,7 @@ def ha_clock(
         if budget_limit is not None:
             stack.enter_context(
                 patch(
-                    "custom_components.wattwaechter.RequestBudget",
+                    "custom_components.wattwaechter.budgets.RequestBudget",
                     partial(RequestBudget, limit=budget_limit),
                 )
             )
