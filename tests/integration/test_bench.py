@@ -9,16 +9,21 @@ are Home Assistant's thread only: the integration plus the core work it causes
 
 from __future__ import annotations
 
+from datetime import timedelta
 import os
 import time
 
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wattwaechter.const import DOMAIN
+from custom_components.wattwaechter.const import DOMAIN, HIGH_RES_DAYS
 
 from .bench_support import SimulatorThread, endpoint_table, table
 from .conftest import setup_via_flow
@@ -36,12 +41,30 @@ pytestmark = [
 ]
 
 
+async def imported_hours(hass: HomeAssistant, entry: ConfigEntry) -> int:
+    """Return the hours the backfill wrote into the energy import statistic."""
+    statistic_id = entry.runtime_data.history.statistic_ids["energy_import"]
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=HIGH_RES_DAYS + 1),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"sum"},
+    )
+    return len(rows.get(statistic_id, []))
+
+
 def _print(capsys: pytest.CaptureFixture[str], text: str) -> None:
     with capsys.disabled():
         print(text, flush=True)
 
 
 @pytest.mark.skipif(MODE not in ("hour", "all"), reason="run by scripts/bench")
+# The history backfill runs as after a real setup: 30 days, then hourly.
+@pytest.mark.parametrize("automatic_backfill", [True])
 async def test_bench_one_device_for_an_hour(
     hass: HomeAssistant, time_travel: VirtualTime, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,12 +83,14 @@ async def test_bench_one_device_for_an_hour(
         hour_cpu, hour_wall = time.thread_time() - cpu, time.perf_counter() - wall
         everything = summarize(sim.request_log)
         traffic = summarize(sim.request_log[first:])
+        backfill_hours = await imported_hours(hass, entry)
         budget = entry.runtime_data.client.gate
         stats = budget.stats if budget is not None else None
     finally:
         sims.stop()
 
     updates = max(traffic.meter_updates, 1)
+    polling = traffic.requests - report.reactive_requests - report.backfill_requests
     rows: list[tuple[str, object]] = [
         ("setup requests", f"{setup.requests}  ({', '.join(setup.by_endpoint)})"),
         (
@@ -74,22 +99,30 @@ async def test_bench_one_device_for_an_hour(
         ),
         ("requests in the hour", traffic.requests),
         ("meter updates", traffic.meter_updates),
-        ("requests per meter update", f"{traffic.per_meter_update:.3f}"),
+        ("requests per meter update", f"{traffic.per_meter_update:.3f} (all traffic)"),
         (
             "  polling only",
-            f"{(traffic.requests - report.reactive_requests) / updates:.3f} "
-            f"(without {report.action_requests} requests for actions and "
-            f"{report.restart_requests} re-reads after restarts)",
+            f"{polling / updates:.3f} (without {report.backfill_requests} backfill, "
+            f"{report.action_requests} action and {report.restart_requests} "
+            "restart re-read requests)",
         ),
         (
             "peak in any 10 s",
-            f"{everything.peak} (setup included; budget 10, device 25)",
+            f"{everything.peak} handled by the device, "
+            f"{everything.attempts_peak} with dropped attempts "
+            "(setup included; budget 10, device 25)",
         ),
         ("429 / 503", f"{everything.status_429} / {everything.status_503}"),
         (
             "CPU per update cycle",
             f"{hour_cpu / updates * 1000:.2f} ms "
-            f"({hour_cpu:.2f} s per simulated hour, {hour_wall:.1f} s wall)",
+            f"({hour_cpu:.2f} s per simulated hour, {hour_wall:.1f} s wall; "
+            "backfill included)",
+        ),
+        (
+            "history backfill",
+            f"{report.backfill_requests} requests, {backfill_hours} hours "
+            "imported per statistic",
         ),
         ("actions done", report.actions or "none"),
         (
@@ -104,7 +137,8 @@ async def test_bench_one_device_for_an_hour(
             (
                 "budget",
                 f"peak {stats.peak}, waited {stats.waited}, pauses {stats.pauses}, "
-                f"refused {sum(stats.rejected.values())}",
+                f"refused {sum(stats.rejected.values())}; granted by cause "
+                f"{dict(sorted(stats.by_cause.items()))}",
             )
         )
     _print(

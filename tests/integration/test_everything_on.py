@@ -25,12 +25,8 @@ from .workload import run_hour
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
 
-@pytest.fixture
-def automatic_backfill() -> bool:
-    """The history backfill runs as it would after setup: 30 days, then hourly."""
-    return True
-
-
+# The history backfill runs as after a real setup: 30 days, then hourly.
+@pytest.mark.parametrize("automatic_backfill", [True])
 async def test_an_hour_with_everything_on(
     hass: HomeAssistant, device: Simulator
 ) -> None:
