@@ -237,7 +237,10 @@ async def test_action_deadline_when_the_clock_stalls() -> None:
 
 
 async def test_pause_holds_back_everything(clock: FakeClock) -> None:
-    """During a pause nothing is sent; low priority waits, meter and actions fail."""
+    """During a pause nothing is sent; low priority waits, meter and actions fail.
+
+    (They fail because the pause outlasts their time to wait.)
+    """
     budget = RequestBudget(clock=clock, margin=0)
     budget.pause(10)
     assert budget.paused_for == pytest.approx(10)
@@ -281,14 +284,29 @@ async def test_longer_pause_fails_waiting_actions_and_meter(clock: FakeClock) ->
     await start(budget.acquire(Priority.METER), log, "meter")
     await start(budget.acquire(Priority.OTA), log, "ota")
     await settle()
-    budget.pause(1)  # ends before the action's deadline: it keeps waiting
+    budget.pause(1)  # ends before both deadlines: they keep waiting
     await settle()
-    assert log == [("meter", "WattwaechterBudgetPausedError")]
+    assert log == []
     budget.pause(10)
     await settle()
-    assert log[1] == ("action", "WattwaechterBudgetPausedError")
+    assert set(log) == {
+        ("action", "WattwaechterBudgetPausedError"),
+        ("meter", "WattwaechterBudgetPausedError"),
+    }
     await clock.advance(10)
     assert log[2] == "ota"
+
+
+async def test_meter_waits_out_the_end_of_a_pause(clock: FakeClock) -> None:
+    """A poll just before a pause ends goes out when it ends, not a poll later."""
+    budget = RequestBudget(clock=clock, margin=0, meter_wait=5.0)
+    budget.pause(10)
+    await clock.advance(9.5)
+    log: list[Any] = []
+    await start(budget.acquire(Priority.METER), log, "meter")
+    assert log == []
+    await clock.advance(0.5)
+    assert log == ["meter"]
 
 
 async def test_meter_waits_for_the_window_but_not_too_long(clock: FakeClock) -> None:

@@ -238,13 +238,12 @@ async def test_fault(
     cleared = device.now()
     # One update: the 10 s interval plus HA's timer jitter (< 0.5 s). After a
     # 429/503 the device's Retry-After (10 s / 5 s) pauses all traffic; a poll
-    # that falls just inside that pause is skipped, not queued, so those two
-    # recover within the pause plus one update.
-    retry_later = case.fault in (FaultMode.RATE_LIMIT_429, FaultMode.BUSY_503)
+    # that falls just before the end of that pause waits for it, so those two
+    # recover within one update as well.
     recovered = await until(
         hass,
         lambda: polled(device, cleared) and look.numbers(METER),
-        limit=2 * INTERVAL + 2 if retry_later else INTERVAL + 2,
+        limit=INTERVAL + 2,
     )
     if case.effect == "held":
         for key in ENERGY:

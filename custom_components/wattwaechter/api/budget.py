@@ -21,9 +21,10 @@ How a request gets its slot:
 * Time-bounded priorities fail fast with ``WattwaechterBudgetError`` instead
   of sleeping: an action gets its slot within ``action_wait`` seconds (default
   3) or fails at once; a meter poll gets its slot within ``meter_wait``
-  seconds or fails, and fails at once while the device asked for a pause (the
-  coordinator simply tries again at its next interval). System info, OTA
-  checks and backfill wait as long as it takes.
+  seconds or fails at once (the coordinator tries again at its next
+  interval). Both wait out a pause that ends within their time, so a poll
+  that falls just before the end of the device's Retry-After is not lost.
+  System info, OTA checks and backfill wait as long as it takes.
 * ``request_cause("action")`` around an entity action makes every request
   inside it (also in coordinator refreshes the action awaits) an action, so
   nothing in an action waits longer than ``action_wait``; grants are counted
@@ -234,7 +235,6 @@ class RequestBudget:
             Priority.ACTION: action_wait,
             Priority.METER: meter_wait,
         }
-        self._fail_when_paused = frozenset({Priority.METER})
         self._sent: deque[float] = deque()
         self._paused_until = float("-inf")
         self._waiters: list[_Waiter] = []
@@ -268,11 +268,6 @@ class RequestBudget:
             priority = Priority.ACTION
         now = self._clock.now()
         self._prune(now)
-        if priority in self._fail_when_paused and now < self._paused_until:
-            self.stats.rejected[priority] += 1
-            raise WattwaechterBudgetPausedError(
-                "device asked to pause requests", self._paused_until - now
-            )
         max_wait = self._max_wait.get(priority)
         if max_wait is not None:
             wait = self._estimate_ready(priority, now) - now
@@ -311,9 +306,7 @@ class RequestBudget:
         self.stats.pauses += 1
         self._paused_until = max(self._paused_until, now + max(0.0, seconds))
         for waiter in self._live_waiters():
-            if waiter.priority in self._fail_when_paused or (
-                waiter.deadline is not None and self._paused_until > waiter.deadline
-            ):
+            if waiter.deadline is not None and self._paused_until > waiter.deadline:
                 self.stats.rejected[waiter.priority] += 1
                 waiter.future.set_exception(
                     WattwaechterBudgetPausedError(
