@@ -12,9 +12,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import (
+    CAUSE_SETUP,
     WattwaechterClient,
     WattwaechterInvalidHostError,
     WattwaechterInvalidTokenError,
+    request_cause,
 )
 from .budgets import async_get_budgets
 from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
@@ -106,15 +108,17 @@ async def async_setup_entry(
         history=history,
     )
 
-    # System info first: it names the device (model, firmware, MAC) before the
-    # entities register it. Its failure is fatal only here, at setup.
-    await system.async_config_entry_first_refresh()
-    await meter.async_config_entry_first_refresh()
-    # The settings tell whether auth is on, so which entities can act.
-    await controls.async_config_entry_first_refresh()
-    # The update server may be unreachable; the update entity then shows no
-    # latest version until the next check.
-    await ota.async_refresh()
+    # The user waits for these (see CAUSE_SETUP). System info first: it names
+    # the device (model, firmware, MAC) before the entities register it. Its
+    # failure is fatal only here, at setup.
+    with request_cause(CAUSE_SETUP):
+        await system.async_config_entry_first_refresh()
+        await meter.async_config_entry_first_refresh()
+        # The settings tell whether auth is on, so which entities can act.
+        await controls.async_config_entry_first_refresh()
+        # The update server may be unreachable; the update entity then shows
+        # no latest version until the next check.
+        await ota.async_refresh()
 
     if entry.runtime_data.can_write:
         async_delete_write_token_issue(hass, entry)

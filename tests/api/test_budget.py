@@ -16,6 +16,7 @@ from custom_components.wattwaechter.api import (
     CAUSE_ACTION,
     CAUSE_POLLING,
     CAUSE_RESTART,
+    CAUSE_SETUP,
     LoopClock,
     Priority,
     RequestBudget,
@@ -425,3 +426,17 @@ async def test_request_cause_counts_and_serves_actions_first(clock: FakeClock) -
         await budget.acquire(Priority.BACKFILL)
     assert budget.stats.by_cause == {CAUSE_POLLING: 1, CAUSE_RESTART: 1}
     assert budget.stats.rejected[Priority.ACTION] == 1
+
+
+async def test_setup_uses_the_whole_window_and_waits(clock: FakeClock) -> None:
+    """A setup's reads may fill the window like an action, and wait, not fail."""
+    budget = RequestBudget(4, 10.0, clock=clock, margin=0)
+    log: list[Any] = []
+    with request_cause(CAUSE_SETUP):
+        await fill(budget, 4, Priority.SYSTEM)  # a system read alone stops at 1
+        await start(budget.acquire(Priority.OTA), log, "ota")
+    await clock.advance(9.9)
+    assert log == []
+    await clock.advance(0.1)
+    assert log == ["ota"]
+    assert budget.stats.by_cause == {CAUSE_SETUP: 5}

@@ -259,8 +259,8 @@ async def test_entry_takes_over_the_budget_of_its_flow(
     """The flow's probe and the setup count in one window, as at the device."""
     entry = await setup_via_flow(hass, device)
     budget = entry.runtime_data.client.gate
-    # system info and settings of the flow, as user actions
-    assert budget.stats.granted[Priority.ACTION] == 2
+    # system info and settings of the flow, as user actions; then the setup
+    assert budget.stats.by_cause == {"action": 2, "setup": 5}
     assert budget.in_window() == len(device.request_log)
     assert async_get_budgets(hass).get(f"127.0.0.1:{device.port}") is budget
 
@@ -411,7 +411,7 @@ async def test_flows_of_a_loaded_device_use_its_budget(
     """Reconfigure and reauth of a polled device send through its budget."""
     entry = await setup_via_flow(hass, device)
     budget = entry.runtime_data.client.gate
-    granted = budget.stats.granted[Priority.ACTION]
+    granted = budget.stats.by_cause["action"]
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
@@ -436,7 +436,7 @@ async def test_flows_of_a_loaded_device_use_its_budget(
     )
     assert result["reason"] == "reauth_successful"
     # system info and settings, as user actions of this device's budget
-    assert budget.stats.granted[Priority.ACTION] == granted + 2
+    assert budget.stats.by_cause["action"] == granted + 2
 
 
 async def test_budget_found_by_host(hass: HomeAssistant, device: Simulator) -> None:

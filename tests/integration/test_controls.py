@@ -355,6 +355,7 @@ async def test_read_only_token_action(hass: HomeAssistant, device: Simulator) ->
     assert issues.async_get_issue(DOMAIN, ISSUE_ID.format(entry.entry_id)) is None
     assert entity_id(hass, entry, "reboot", BUTTON_DOMAIN)
 
+    await outlast_setup_requests(hass)
     device.clear_log()
     await switch_led(hass, entry, SERVICE_TURN_OFF)
     assert device.state.settings["ledEnable"] is False

@@ -55,6 +55,7 @@ async def test_no_token_in_any_log_line(
 
     # Setup through the flow, then polling of everything.
     entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
+    await outlast_setup_requests(hass)
     await advance(hass, 10)
     await advance(hass, 300)
 
@@ -98,6 +99,7 @@ async def test_no_token_in_any_log_line(
     )
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
+    await outlast_setup_requests(hass)
     entry = hass.config_entries.async_get_entry(entry.entry_id)
     assert entry is not None
 

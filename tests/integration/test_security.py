@@ -29,7 +29,7 @@ from custom_components.wattwaechter.issues import RATE_LIMITED_AFTER
 from simulator import FaultMode, Simulator
 
 from .conftest import setup_via_flow
-from .helpers import advance, state
+from .helpers import advance, outlast_setup_requests, state
 
 READ = "READTOKEN1234567"
 WRITE = "WRITETOKEN123456"
@@ -67,7 +67,9 @@ def reauth_started(hass: HomeAssistant) -> bool:
 async def secured(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
     """A loaded entry of a device with auth on, both tokens stored."""
     device.configure(auth_required=True)
-    return await setup_via_flow(hass, device, token=READ, write_token=WRITE)
+    entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
+    await outlast_setup_requests(hass)
+    return entry
 
 
 async def assert_still_polls(
@@ -235,6 +237,7 @@ async def test_rotate_needs_the_write_token(
     """With the READ token only, the device refuses: the write-token issue."""
     device.configure(auth_required=True)
     entry = await setup_via_flow(hass, device, token=READ)
+    await outlast_setup_requests(hass)
     with pytest.raises(HomeAssistantError) as err:
         await rotate(hass, entry)
     assert err.value.translation_key == "write_token_required"

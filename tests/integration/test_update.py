@@ -52,7 +52,7 @@ from custom_components.wattwaechter.const import DOMAIN
 from simulator import FaultMode, Simulator, SimulatorConfig
 
 from .conftest import setup_via_flow
-from .helpers import advance
+from .helpers import advance, outlast_setup_requests
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
 READ = "READTOKEN1234567"
@@ -99,8 +99,11 @@ async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> Confi
     """A loaded entry that may act: auth off, or auth on with both tokens."""
     if auth == "auth_on":
         device.configure(auth_required=True)
-        return await setup_via_flow(hass, device, token=READ, write_token=WRITE)
-    return await setup_via_flow(hass, device)
+        entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
+    else:
+        entry = await setup_via_flow(hass, device)
+    await outlast_setup_requests(hass)
+    return entry
 
 
 def firmware_id(hass: HomeAssistant, entry: ConfigEntry) -> str:
@@ -478,6 +481,7 @@ async def test_install_with_read_token(hass: HomeAssistant, device: Simulator) -
     """403 on /ota/start: write-token error and repair issue, clean state."""
     device.configure(auth_required=True)
     entry = await setup_via_flow(hass, device, token=READ)
+    await outlast_setup_requests(hass)
     with pytest.raises(HomeAssistantError) as err:
         await start_install(hass, entry)
     assert err.value.translation_key == "write_token_required"

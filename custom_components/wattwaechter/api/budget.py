@@ -28,7 +28,8 @@ How a request gets its slot:
 * ``request_cause("action")`` around an entity action makes every request
   inside it (also in coordinator refreshes the action awaits) an action, so
   nothing in an action waits longer than ``action_wait``; grants are counted
-  per cause (action, restart, backfill, polling) for diagnostics and the benchmark.
+  per cause (action, setup, restart, backfill, polling) for diagnostics and
+  the benchmark.
 
 Clocks. The budget reads time from an injectable ``Clock`` that also sets the
 timers waiters sleep on. The default ``LoopClock`` is the running event loop's
@@ -94,6 +95,10 @@ CAUSE_RESTART = "restart"
 """Re-reads after the device restarted."""
 CAUSE_BACKFILL = "backfill"
 """The history import (a one-off catch-up, then one request an hour)."""
+CAUSE_SETUP = "setup"
+"""The first reads of an entry's setup, which the user waits for: served like
+an action (the whole window) but without a deadline, so a device the config
+flow just probed is set up at once, and a reload waits instead of failing."""
 CAUSE_POLLING = "polling"
 """Everything else: the coordinators' regular updates."""
 
@@ -107,7 +112,8 @@ def request_cause(cause: str) -> Iterator[None]:
     The budget counts its grants per cause. Requests for a user action
     (``CAUSE_ACTION``) are also served as ``Priority.ACTION`` whatever priority
     the caller passed: a coordinator refresh an action awaits then fails fast
-    too, instead of waiting behind background work.
+    too, instead of waiting behind background work. ``CAUSE_SETUP`` is served
+    as ``Priority.ACTION`` too, but waits as long as it takes.
     """
     token = _CAUSE.set(cause)
     try:
@@ -264,11 +270,11 @@ class RequestBudget:
         if self._closed:
             raise WattwaechterBudgetError("request budget closed", 0.0)
         cause = _CAUSE.get() or CAUSE_POLLING
-        if cause == CAUSE_ACTION:
+        if cause in (CAUSE_ACTION, CAUSE_SETUP):
             priority = Priority.ACTION
         now = self._clock.now()
         self._prune(now)
-        max_wait = self._max_wait.get(priority)
+        max_wait = None if cause == CAUSE_SETUP else self._max_wait.get(priority)
         if max_wait is not None:
             wait = self._estimate_ready(priority, now) - now
             if wait > max_wait:
