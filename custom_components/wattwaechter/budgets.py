@@ -76,11 +76,6 @@ class BudgetRegistry:
         shared = self._shared.get(key.upper())
         return None if shared is None else shared.budget
 
-    def find(self, keys: Iterable[str | None], host: str) -> RequestBudget | None:
-        """Return the budget of the first device key known, else of ``host``."""
-        shared = self._find(keys, host)
-        return None if shared is None else shared.budget
-
     @callback
     def async_acquire(self, entry: WattwaechterConfigEntry) -> RequestBudget:
         """Return the entry's device budget; give it back when the entry unloads."""

@@ -37,7 +37,6 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
 
 from .api import (
-    CAUSE_ACTION,
     HostAddress,
     Priority,
     RequestBudget,
@@ -54,7 +53,6 @@ from .api import (
     WattwaechterNoDataError,
     WattwaechterRetryLaterError,
     clean_token,
-    request_cause,
 )
 from .budgets import BudgetRegistry, async_get_budgets
 from .const import (
@@ -138,15 +136,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._settings: Settings | None = None
 
     async def _probe(self, host: str, token: str | None = None) -> SystemInfo:
-        """Read the device's system info (and name); raise CannotProbe on failure.
-
-        The flow's requests are the user's: they count as an action.
-        """
-        with request_cause(CAUSE_ACTION):
-            return await self._probe_device(host, token)
-
-    async def _probe_device(self, host: str, token: str | None) -> SystemInfo:
-        """Do what ``_probe`` says."""
+        """Read the device's system info (and name); raise CannotProbe on failure."""
         try:
             client = WattwaechterClient(
                 host, async_get_clientsession(self.hass), read_token=token
@@ -189,11 +179,6 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             await self._check_write_token(write_token)
 
     async def _check_write_token(self, write_token: str) -> None:
-        """Check that a token may write (a user action); see ``_write_check``."""
-        with request_cause(CAUSE_ACTION):
-            await self._write_check(write_token)
-
-    async def _write_check(self, write_token: str) -> None:
         """Check that a token may write, with a change that changes nothing.
 
         ``POST /settings`` with the LED setting (or, lacking it, the name) the

@@ -426,6 +426,10 @@ async def test_request_cause_counts_and_serves_actions_first(clock: FakeClock) -
         await budget.acquire(Priority.BACKFILL)
     assert budget.stats.by_cause == {CAUSE_POLLING: 1, CAUSE_RESTART: 1}
     assert budget.stats.rejected[Priority.ACTION] == 1
+    # Asked as an action outside request_cause: counted as one.
+    await clock.advance(10)
+    await budget.acquire(Priority.ACTION)
+    assert budget.stats.by_cause[CAUSE_ACTION] == 1
 
 
 async def test_setup_uses_the_whole_window_and_waits(clock: FakeClock) -> None:

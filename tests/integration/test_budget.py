@@ -455,10 +455,16 @@ async def test_budget_found_by_host(hass: HomeAssistant, device: Simulator) -> N
     """A flow that knows only the address finds the budget of that address."""
     entry = await setup_via_flow(hass, device)
     budgets = async_get_budgets(hass)
-    assert budgets.find([None, "112233445566"], f"127.0.0.1:{device.port}") is (
+    host = f"127.0.0.1:{device.port}"
+    assert budgets.async_lend("flow", [None, "112233445566"], host) is (
         entry.runtime_data.client.gate
     )
-    assert budgets.find([], "192.0.2.1") is None
+    assert budgets.get("192.0.2.1") is None
+    other = budgets.async_lend("other flow", [], "192.0.2.1")
+    assert other is not entry.runtime_data.client.gate
+    assert budgets.get("192.0.2.1") is other
+    budgets.async_release("flow")
+    budgets.async_release("other flow")
 
 
 async def toggle_led(hass: HomeAssistant, entry: ConfigEntry, service: str) -> None:

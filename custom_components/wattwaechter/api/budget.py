@@ -269,7 +269,11 @@ class RequestBudget:
         """Wait for a slot for one request, or raise WattwaechterBudgetError."""
         if self._closed:
             raise WattwaechterBudgetError("request budget closed", 0.0)
-        cause = _CAUSE.get() or CAUSE_POLLING
+        # Outside ``request_cause`` a request asked as an action (a config
+        # flow's probe, say) is counted as one.
+        cause = _CAUSE.get() or (
+            CAUSE_ACTION if priority is Priority.ACTION else CAUSE_POLLING
+        )
         if cause in (CAUSE_ACTION, CAUSE_SETUP):
             priority = Priority.ACTION
         now = self._clock.now()
