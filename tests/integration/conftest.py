@@ -15,7 +15,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
-from simulator import Simulator
+from simulator import Simulator, SimulatorConfig
 
 from .helpers import outlast_setup_requests
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
@@ -23,6 +23,10 @@ from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 # pytest-homeassistant-custom-component logs every SQL statement of the test
 # recorder at INFO; that drowns the output of a failing test.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+DEFAULTS = SimulatorConfig()
+"""The simulator's default settings (its tokens, say)."""
 
 
 @pytest.fixture
@@ -133,6 +137,28 @@ async def setup_via_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()
     entry: ConfigEntry = result["result"]
+    return entry
+
+
+@pytest.fixture(params=["auth_off", "auth_on"])
+def auth(request: pytest.FixtureRequest) -> str:
+    """Run a test with device auth off, and on with READ + WRITE tokens."""
+    param: str = request.param
+    return param
+
+
+@pytest.fixture
+async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> ConfigEntry:
+    """A loaded entry that may act (auth off, or on with both tokens), log cleared."""
+    if auth == "auth_on":
+        device.configure(auth_required=True)
+        entry = await setup_via_flow(
+            hass, device, token=DEFAULTS.read_token, write_token=DEFAULTS.write_token
+        )
+    else:
+        entry = await setup_via_flow(hass, device)
+    await outlast_setup_requests(hass)
+    device.clear_log()
     return entry
 
 

@@ -44,26 +44,6 @@ LATEST = "/api/v1/history/latest"
 ISSUE_ID = "write_token_required_{}"
 
 
-@pytest.fixture(params=["auth_off", "auth_on"])
-def auth(request: pytest.FixtureRequest) -> str:
-    """Run a test with device auth off, and on with READ + WRITE tokens."""
-    param: str = request.param
-    return param
-
-
-@pytest.fixture
-async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> ConfigEntry:
-    """A loaded entry that may act: auth off, or auth on with both tokens."""
-    if auth == "auth_on":
-        device.configure(auth_required=True)
-        entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
-    else:
-        entry = await setup_via_flow(hass, device)
-    await outlast_setup_requests(hass)
-    device.clear_log()
-    return entry
-
-
 async def read_only(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
     """Set up with auth on and only the READ token."""
     device.configure(auth_required=True)

@@ -87,25 +87,6 @@ def sleep_spy() -> Iterator[SleepSpy]:
         yield spy
 
 
-@pytest.fixture(params=["auth_off", "auth_on"])
-def auth(request: pytest.FixtureRequest) -> str:
-    """Run a test with device auth off, and on with READ + WRITE tokens."""
-    param: str = request.param
-    return param
-
-
-@pytest.fixture
-async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> ConfigEntry:
-    """A loaded entry that may act: auth off, or auth on with both tokens."""
-    if auth == "auth_on":
-        device.configure(auth_required=True)
-        entry = await setup_via_flow(hass, device, token=READ, write_token=WRITE)
-    else:
-        entry = await setup_via_flow(hass, device)
-    await outlast_setup_requests(hass)
-    return entry
-
-
 def firmware_id(hass: HomeAssistant, entry: ConfigEntry) -> str:
     """Return the update entity's ID (unique ID = the bare device ID)."""
     found = er.async_get(hass).async_get_entity_id(
