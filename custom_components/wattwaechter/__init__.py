@@ -2,55 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 from homeassistant.const import CONF_HOST, CONF_TOKEN, Platform
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 
-from .api import (
-    CAUSE_SETUP,
-    WattwaechterClient,
-    WattwaechterInvalidHostError,
-    WattwaechterInvalidTokenError,
-    request_cause,
+from .api.client import WattwaechterClient
+from .api.errors import WattwaechterInvalidInputError
+from .const import (
+    CONF_SCAN_INTERVAL,
+    CONF_WRITE_TOKEN,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    OTA_INTERVAL,
+    SLOW_INTERVAL,
+    SYSTEM_INTERVAL,
 )
-from .budgets import async_get_budgets
-from .const import CONF_SCAN_INTERVAL, CONF_WRITE_TOKEN, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import (
-    ControlsCoordinator,
+    LedCoordinator,
     MeterCoordinator,
     OtaCoordinator,
+    SettingsCoordinator,
     SystemCoordinator,
     WattwaechterConfigEntry,
     WattwaechterRuntimeData,
+    device_id,
+    device_model,
 )
-from .issues import (
-    async_delete_device_issues,
-    async_delete_write_token_issue,
-    async_update_auth_issue,
-)
-from .migration import async_migrate_entry
+from .entity import device_info
+from .importer import HistoryImporter, HistoryReader
+from .issues import AUTH_DISABLED, WRITE_TOKEN, async_delete_issues, async_set_issue
+from .migration import async_migrate_entry as async_migrate_entry
+from .restart import RestartWatcher
 from .services import async_setup_services
-from .statistics import HistoryImporter
 
-__all__ = [
-    "async_migrate_entry",
-    "async_setup",
-    "async_setup_entry",
-    "async_unload_entry",
-]
-
-PLATFORMS: list[Platform] = [
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.UPDATE,
 ]
-
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -63,82 +60,79 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> bool:
-    """Connect to the device, fetch the first data and set up the platforms."""
+    """Read the device (who it is, the meter, its features), then add entities."""
     try:
         client = WattwaechterClient(
             entry.data[CONF_HOST],
             async_get_clientsession(hass),
             read_token=entry.data.get(CONF_TOKEN),
             write_token=entry.data.get(CONF_WRITE_TOKEN),
-            gate=async_get_budgets(hass).async_acquire(entry),
         )
-    except WattwaechterInvalidHostError as err:
+    except WattwaechterInvalidInputError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
-            translation_key="invalid_host",
+            translation_key=err.reason,
             translation_placeholders={"host": entry.data[CONF_HOST]},
         ) from err
-    except WattwaechterInvalidTokenError as err:
-        # A stored token no device would accept: ask for the current one.
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"host": entry.data[CONF_HOST]},
-        ) from err
+    seconds = entry.options.get(CONF_SCAN_INTERVAL)
+    interval = timedelta(seconds=seconds) if seconds else DEFAULT_SCAN_INTERVAL
+    meter = MeterCoordinator(hass, entry, client, interval)
+    system = SystemCoordinator(hass, entry, client, SYSTEM_INTERVAL)
+    settings = SettingsCoordinator(hass, entry, client, SLOW_INTERVAL)
+    led = LedCoordinator(hass, entry, client, SLOW_INTERVAL)
+    ota = OtaCoordinator(hass, entry, client, OTA_INTERVAL)
 
-    interval = entry.options.get(CONF_SCAN_INTERVAL)
-    meter = MeterCoordinator(
+    def timezone() -> tzinfo:
+        name = settings.data.timezone if settings.data else None
+        return (name and dt_util.get_time_zone(name)) or dt_util.get_default_time_zone()
+
+    reader = HistoryReader(client, lambda: meter.last_update_success and meter.verified)
+    restart = RestartWatcher(
         hass,
-        entry,
-        client,
-        DEFAULT_SCAN_INTERVAL if interval is None else timedelta(seconds=interval),
+        meter,
+        lambda: [c for c in (system, settings, led, ota) if c.supported],
+        on_back=reader.wake,
     )
-    system = SystemCoordinator(hass, entry, client)
-    controls = ControlsCoordinator(hass, entry, client)
-    ota = OtaCoordinator(hass, entry, client)
-    meter.followers = (system, controls)
-    system.followers = (controls,)
-    history = HistoryImporter(hass, entry, client)
     entry.runtime_data = WattwaechterRuntimeData(
         client=client,
+        device_entry_id="",
         meter=meter,
         system=system,
-        controls=controls,
+        settings=settings,
+        led=led,
         ota=ota,
-        history=history,
+        history=HistoryImporter(hass, entry, reader, device_id(entry), timezone),
+        restart=restart,
     )
+    await system.async_config_entry_first_refresh()
+    meter.verified = True  # the system info just said who answers
+    entry.runtime_data.device_entry_id = (
+        dr.async_get(hass)
+        .async_get_or_create(config_entry_id=entry.entry_id, **device_info(entry))
+        .id
+    )
+    await meter.async_config_entry_first_refresh()
+    for coordinator in (settings, led, ota):
+        await coordinator.async_refresh()
+        if coordinator.supported and not coordinator.last_update_success:
+            restart.expect(grace=0)  # ask again as soon as the meter answers
+    entry.async_on_unload(restart.async_listen())
 
-    # The user waits for these (see CAUSE_SETUP). System info first: it names
-    # the device (model, firmware, MAC) before the entities register it. Its
-    # failure is fatal only here, at setup.
-    with request_cause(CAUSE_SETUP):
-        await system.async_config_entry_first_refresh()
-        await meter.async_config_entry_first_refresh()
-        # The settings tell whether auth is on, so which entities can act.
-        await controls.async_config_entry_first_refresh()
-        # The update server may be unreachable; the update entity then shows
-        # no latest version until the next check.
-        await ota.async_refresh()
-
-    if entry.runtime_data.can_write:
-        async_delete_write_token_issue(hass, entry)
-
-    @callback
-    def update_auth_issue() -> None:
-        """Warn while the device lets anyone on the network act on it."""
-        if controls.data is not None:
-            async_update_auth_issue(
-                hass, entry, controls.data.settings.api_auth_required
+    def auth_issue() -> None:
+        if settings.data is not None:
+            async_set_issue(
+                hass, entry, AUTH_DISABLED, settings.data.api_auth_required is False
             )
 
-    update_auth_issue()
-    entry.async_on_unload(controls.async_add_listener(update_auth_issue))
-    entry.async_on_unload(lambda: async_delete_device_issues(hass, entry))
-
+    auth_issue()
+    entry.async_on_unload(settings.async_add_listener(auth_issue))
+    entry.async_on_unload(lambda: async_delete_issues(hass, entry))
+    if entry.runtime_data.can_write:
+        async_set_issue(hass, entry, WRITE_TOKEN, False)
+    model_id = device_model(entry, system.data)[1] or ""
+    entry.runtime_data.history.supported = not model_id.startswith("ww_gw")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    # The device's history fills the statistics in the background: the gap
-    # since the last imported hour (30 days at first setup), then hourly.
-    history.async_start()
+    entry.runtime_data.history.async_start()
     return True
 
 
@@ -152,5 +146,5 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
-    """Drop the entry's repair issue with the entry."""
-    async_delete_write_token_issue(hass, entry)
+    """Drop the entry's write-token issue (HA 2026.11+ does it by itself)."""
+    async_delete_issues(hass, entry, (WRITE_TOKEN,))

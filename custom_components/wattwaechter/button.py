@@ -1,4 +1,4 @@
-"""Button: reboot the device."""
+"""Button: restart the device."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import REBOOT_PAUSE_SECONDS
+from .api.budget import Priority
 from .coordinator import SystemCoordinator, WattwaechterConfigEntry
-from .entity import WattwaechterEntity
-from .helpers import wattwaechter_exception_handler
+from .entity import WattwaechterEntity, action
 
 PARALLEL_UPDATES = 1
 
@@ -20,13 +19,13 @@ async def async_setup_entry(
     entry: WattwaechterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the reboot button when the integration may act on the device."""
+    """Add the restart button when the integration may act on the device."""
     if entry.runtime_data.can_write:
-        async_add_entities([RebootButton(entry.runtime_data.system)])
+        async_add_entities([RestartButton(entry.runtime_data.system)])
 
 
-class RebootButton(WattwaechterEntity[SystemCoordinator], ButtonEntity):
-    """Restarts the device; polling pauses while it is away."""
+class RestartButton(WattwaechterEntity[SystemCoordinator], ButtonEntity):
+    """Restarts the device; the slow data is read again once it is back."""
 
     _attr_device_class = ButtonDeviceClass.RESTART
     _attr_entity_category = EntityCategory.CONFIG
@@ -36,10 +35,8 @@ class RebootButton(WattwaechterEntity[SystemCoordinator], ButtonEntity):
         """Bind the button to the device."""
         super().__init__(coordinator, "reboot")
 
-    @wattwaechter_exception_handler
+    @action
     async def async_press(self) -> None:
-        """Reboot the device and hold polling back for the reboot time."""
-        await self.coordinator.client.reboot()
-        self.coordinator.config_entry.runtime_data.pause_polling(
-            REBOOT_PAUSE_SECONDS, "restarts"
-        )
+        """Restart the device."""
+        await self.coordinator.client.reboot(Priority.ACTION)
+        self.coordinator.config_entry.runtime_data.restart.expect()

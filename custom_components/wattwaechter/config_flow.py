@@ -1,14 +1,14 @@
-"""Config flow: zeroconf discovery, manual host, token, reauth and reconfigure."""
+"""Config flow: discovery (mDNS, DHCP), host, tokens, reauth, reconfigure, options."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Mapping
 import logging
 import re
 from typing import Any
 
 from homeassistant.config_entries import (
+    SOURCE_USER,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -23,6 +23,7 @@ from homeassistant.const import (
     CONF_TOKEN,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -33,28 +34,15 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
 
-from .api import (
-    HostAddress,
-    Priority,
-    RequestBudget,
-    Settings,
-    SystemInfo,
-    WattwaechterAuthError,
-    WattwaechterBadResponseError,
-    WattwaechterClient,
-    WattwaechterConnectionError,
-    WattwaechterError,
-    WattwaechterForbiddenError,
-    WattwaechterInvalidHostError,
-    WattwaechterInvalidTokenError,
-    WattwaechterNoDataError,
-    WattwaechterRetryLaterError,
-    clean_token,
-)
-from .budgets import BudgetRegistry, async_get_budgets
+from .api.budget import Priority
+from .api.client import WattwaechterClient
+from .api.errors import WattwaechterError, WattwaechterForbiddenError
+from .api.inputs import HostAddress, clean_token, parse_host
+from .api.models import SystemInfo
 from .const import (
     CONF_DAILY_HISTORY,
     CONF_FW_VERSION,
@@ -64,60 +52,63 @@ from .const import (
     DOMAIN,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
-    MODEL_ID_PLUS,
     MODEL_NAMES,
     TXT_MODEL_IDS,
 )
+from .errors import error_key
 
 _LOGGER = logging.getLogger(__name__)
 
-# wattwaechter-aabbccddeeff(.local.) or an instance name like WWP-AABBCCDDEEFF.
 _ID_IN_NAME = re.compile(r"(?:wattwaechter|wwp|wwgw)-([0-9a-f]{12})\b", re.IGNORECASE)
-
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+TOKENS = vol.Schema(
+    {vol.Optional(CONF_TOKEN): _PASSWORD, vol.Optional(CONF_WRITE_TOKEN): _PASSWORD}
+)
+ACTION = Priority.ACTION
 
 
-def _field(user_input: Mapping[str, Any], key: str) -> str | None:
-    """Return a trimmed token field, None when left empty; CannotProbe if invalid."""
-    try:
-        return clean_token(str(user_input.get(key) or ""))
-    except WattwaechterInvalidTokenError as err:
-        raise CannotProbe(err.reason, key) from err
+class FormError(Exception):
+    """A check failed; ``key`` is the form error of ``field``."""
+
+    def __init__(self, key: str, field: str = "base") -> None:
+        """Keep the error key and its field."""
+        super().__init__(key)
+        self.key, self.field = key, field
 
 
-def device_id_from_discovery(discovery_info: ZeroconfServiceInfo) -> str:
-    """Return the bare-MAC device ID the way HA core's wattwaechter forms it.
-
-    TXT ``id`` is ``WWP-<MAC>`` (Plus) or ``WWGW-<MAC>`` (gas/water); without it
-    the TXT ``mac``, and for the plain ``_http`` advertisement the host name.
-    """
-    properties = discovery_info.properties
+def device_id_from_discovery(properties: Mapping[str, Any], *names: str | None) -> str:
+    """Return the bare-MAC device ID, as core forms it (TXT id, TXT mac, name)."""
     if device_id := str(properties.get("id", "")).rpartition("-")[2]:
         return device_id
     if device_id := str(properties.get("mac", "")).replace(":", "").upper():
         return device_id
-    for text in (discovery_info.hostname, discovery_info.name):
+    for text in names:
         if match := _ID_IN_NAME.search(text or ""):
             return match.group(1).upper()
     return ""
 
 
-class CannotProbe(Exception):
-    """The device check failed; ``error`` is the form error key."""
-
-    def __init__(self, error: str, field: str = "base") -> None:
-        """Keep the form error key and the field it belongs to."""
-        super().__init__(error)
-        self.error = error
-        self.field = field
+def _token(user_input: Mapping[str, Any], key: str) -> str | None:
+    try:
+        return clean_token(str(user_input.get(key) or ""))
+    except WattwaechterError as err:
+        raise FormError("token_invalid", key) from err
 
 
 class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a WattWächter by discovery or by host."""
 
-    # Core's scheme: entries of either integration load in the other.
     VERSION = 1
-    MINOR_VERSION = 3
+    MINOR_VERSION = 3  # core's scheme: entries load in either integration
+
+    def __init__(self) -> None:
+        """Start with nothing known about the device."""
+        self._host = ""
+        self._device_id = ""
+        self._model: str | None = None
+        self._firmware: str | None = None
+        self._mac = ""
+        self._name: str | None = None
 
     @staticmethod
     @callback
@@ -125,118 +116,88 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow (the base class provides the entry)."""
         return WattwaechterOptionsFlow()
 
-    def __init__(self) -> None:
-        """Start with nothing known about the device."""
-        self._host = ""
-        self._device_id = ""
-        self._model: str | None = None
-        self._fw_version: str | None = None
-        self._mac = ""
-        self._name: str | None = None
-        self._settings: Settings | None = None
+    async def _errors(self, check: Awaitable[Any]) -> dict[str, str]:
+        """Run a check; return its form errors (an unexpected one is logged)."""
+        try:
+            await check
+        except FormError as err:
+            return {err.field: err.key}
+        except WattwaechterError as err:
+            key = error_key(err)
+            return {CONF_HOST if key.startswith("host_") else "base": key}
+        except AbortFlow:
+            raise
+        except Exception:
+            _LOGGER.exception("Unexpected error while checking the WattWächter")
+            return {"base": "unknown"}
+        return {}
+
+    def _client(
+        self, host: str, token: str | None = None, **kwargs: Any
+    ) -> WattwaechterClient:
+        return WattwaechterClient(
+            host, async_get_clientsession(self.hass), read_token=token, **kwargs
+        )
 
     async def _probe(self, host: str, token: str | None = None) -> SystemInfo:
-        """Read the device's system info (and name); raise CannotProbe on failure."""
-        try:
-            client = WattwaechterClient(
-                host, async_get_clientsession(self.hass), read_token=token
-            )
-        except WattwaechterInvalidHostError as err:
-            raise CannotProbe(err.reason, CONF_HOST) from err
-        except WattwaechterInvalidTokenError as err:
-            # Only a stored token can get here (typed ones are checked first).
-            raise CannotProbe("invalid_auth") from err
+        """Read the device's system info and name; remember what it tells."""
+        client = self._client(host, token)
         self._host = client.host
-        client.gate = self._budget(client.host)
-        try:
-            info = await client.system_info(Priority.ACTION)
-        except WattwaechterAuthError as err:
-            raise CannotProbe("invalid_auth") from err
-        except WattwaechterRetryLaterError as err:
-            raise CannotProbe("device_busy") from err
-        except WattwaechterConnectionError as err:
-            raise CannotProbe("cannot_connect") from err
-        except (WattwaechterBadResponseError, WattwaechterNoDataError) as err:
-            raise CannotProbe("not_wattwaechter") from err
-        except WattwaechterError as err:
-            raise CannotProbe("cannot_connect") from err
+        info = await client.system_info(ACTION)
         if not info.esp_id:
-            raise CannotProbe("not_wattwaechter")
+            raise FormError("bad_response")
         try:
-            self._settings = await client.settings(Priority.ACTION)
+            self._name = (await client.settings(ACTION)).device_name
         except WattwaechterError:
-            self._settings = None
-        self._name = self._settings.device_name if self._settings else None
-        self._take_system_info(info)
+            self._name = None
+        self._device_id = self._device_id or info.esp_id
+        self._mac = self._mac or info.mac_address or ""
+        self._firmware = info.firmware or self._firmware
+        self._model = info.model_id or self._model or "ww_plus"
         return info
 
-    async def _probe_tokens(self, token: str | None, write_token: str | None) -> None:
-        """Probe with the READ token (or the WRITE token alone), then check WRITE."""
-        if token is None and write_token is None:
-            raise CannotProbe("token_required")
-        await self._probe(self._host, token or write_token)
-        if write_token is not None:
-            await self._check_write_token(write_token)
+    async def _probe_tokens(
+        self, token: str | None, write_token: str | None
+    ) -> SystemInfo:
+        """Read with the READ token (or the WRITE one alone), then check WRITE.
 
-    async def _check_write_token(self, write_token: str) -> None:
-        """Check that a token may write, with a change that changes nothing.
-
-        ``POST /settings`` with the LED setting (or, lacking it, the name) the
-        device already has: 403 means the token may only read. Call after
-        ``_probe`` (it uses the probed host and settings).
+        The WRITE token is checked with a change that changes nothing: the LED
+        setting (or the name) the device already has; 403 means read-only.
         """
-        client = WattwaechterClient(
-            self._host,
-            async_get_clientsession(self.hass),
-            write_token=write_token,
-            gate=self._budget(self._host),
+        if token is None and write_token is None:
+            raise FormError("token_required")
+        info = await self._probe(self._host, token or write_token)
+        if write_token is None:
+            return info
+        client = self._client(self._host, write_token=write_token)
+        settings = await client.settings(ACTION)
+        unchanged = (
+            {"ledEnable": settings.led_enable}
+            if settings.led_enable is not None
+            else {"device_name": settings.device_name}
         )
         try:
-            settings = self._settings or await client.settings(Priority.ACTION)
-            if settings.led_enable is not None:
-                unchanged: dict[str, Any] = {"ledEnable": settings.led_enable}
-            elif settings.device_name is not None:
-                unchanged = {"device_name": settings.device_name}
-            else:
-                raise CannotProbe("cannot_connect")
-            await client.update_settings(unchanged)
+            await client.update_settings(unchanged, ACTION)
         except WattwaechterForbiddenError as err:
-            raise CannotProbe("write_token_read_only", CONF_WRITE_TOKEN) from err
-        except WattwaechterAuthError as err:
-            raise CannotProbe("invalid_write_token", CONF_WRITE_TOKEN) from err
-        except WattwaechterRetryLaterError as err:
-            raise CannotProbe("device_busy") from err
+            raise FormError("write_token_read_only", CONF_WRITE_TOKEN) from err
         except WattwaechterError as err:
-            raise CannotProbe("cannot_connect") from err
+            if error_key(err) == "invalid_auth":
+                raise FormError("invalid_write_token", CONF_WRITE_TOKEN) from err
+            raise
+        return info
 
-    def _budget(self, host: str) -> RequestBudget:
-        """Return the request budget of the device at ``host``.
-
-        A reauth, a reconfigure or a rediscovery of a loaded device shares the
-        budget of its polling; a new device's budget goes on to the entry the
-        flow creates. The flow's requests count as user actions.
-        """
-        keys = [self._device_id]
-        if entry_id := self.context.get("entry_id"):
-            entry = self.hass.config_entries.async_get_entry(entry_id)
-            if entry is not None:
-                keys.append(BudgetRegistry.key(entry))
-        return async_get_budgets(self.hass).async_lend(self.flow_id, keys, host)
-
-    @callback
-    def async_remove(self) -> None:
-        """Give the device's request budget back when the flow ends."""
-        async_get_budgets(self.hass).async_release(self.flow_id)
-
-    def _take_system_info(self, info: SystemInfo) -> None:
-        """Fill what discovery did not tell from the system info."""
-        self._device_id = self._device_id or info.esp_id or ""
-        self._mac = self._mac or info.mac_address or ""
-        self._fw_version = info.firmware or self._fw_version
-        self._model = info.model_id or self._model or MODEL_ID_PLUS
+    async def _reaches(self, entry: ConfigEntry, host: str) -> bool:
+        """Return True when the entry's device still answers at ``host`` (a name)."""
+        if parse_host(host).is_ip:
+            return False
+        client = self._client(host, entry.data.get(CONF_TOKEN))
+        try:
+            info = await client.system_info(ACTION)
+        except WattwaechterError:
+            return False
+        return info.is_device(str(entry.unique_id))
 
     def _title(self) -> str:
-        """Return the device's own name, or core's default title."""
         return self._name or f"WattWächter {self._device_id[-4:]}"
 
     def _create_entry(
@@ -251,71 +212,101 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_WRITE_TOKEN: write_token,
                 CONF_DEVICE_ID: self._device_id,
                 CONF_MODEL: self._model,
-                CONF_FW_VERSION: self._fw_version,
+                CONF_FW_VERSION: self._firmware,
                 CONF_MAC: self._mac,
             },
         )
+
+    async def _async_known(self, **updates: str | None) -> ConfigFlowResult | None:
+        """Abort for a device set up already, after telling it what changed.
+
+        A host the user typed stays while it reaches the device, so a new
+        announcement of the device's IP does not replace it; nothing reloads
+        when the device is reached as before.
+        """
+        await self.async_set_unique_id(self._device_id, raise_on_progress=False)
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, self._device_id
+        )
+        if entry is None:
+            return None
+        old = str(entry.data[CONF_HOST])
+        host = updates.get(CONF_HOST, old)
+        changes = {k: v for k, v in updates.items() if v != entry.data.get(k)}
+        if not changes or (
+            set(changes) == {CONF_HOST}
+            and self.source != SOURCE_USER
+            and await self._reaches(entry, old)
+        ):
+            return self.async_abort(reason="already_configured")
+        _LOGGER.info("%s: connecting at %s (was %s)", entry.title, host, old)
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, **changes}
+        )
+        if set(changes) != {CONF_HOST} or not await self._reaches(entry, old):
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(
+            reason="already_configured_updated",
+            description_placeholders={
+                "name": entry.title,
+                "old": old,
+                "new": str(host),
+            },
+        )
+
+    async def _async_discovered(self, host: str, device_id: str) -> ConfigFlowResult:
+        """Handle a device announced at ``host``."""
+        self._host, self._device_id = host, device_id
+        if not device_id:
+            return self.async_abort(reason="no_device_id")
+        if known := await self._async_known(host=host):
+            return known
+        await self.async_set_unique_id(device_id)
+        errors = await self._errors(self._probe(host))
+        self.context["title_placeholders"] = {"name": self._title()}
+        if errors.get("base") == "invalid_auth":
+            return await self.async_step_auth()
+        if errors:
+            return self.async_abort(reason="cannot_connect")
+        return await self.async_step_discovery_confirm()
 
     async def async_step_zeroconf(
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """Handle a device found on ``_wattwaechter._tcp`` or ``_http._tcp``."""
         port = discovery_info.port
-        self._host = HostAddress(
+        properties = discovery_info.properties
+        model = properties.get("model")
+        self._model = TXT_MODEL_IDS.get(model, model) if model else None
+        self._firmware = properties.get("ver")
+        self._mac = properties.get("mac", "")
+        host = HostAddress(
             str(discovery_info.ip_address), None if port in (None, 80) else port
         ).authority
-        self._device_id = device_id_from_discovery(discovery_info)
-        if not self._device_id:
-            return self.async_abort(reason="no_device_id")
-        model = discovery_info.properties.get("model")
-        self._model = TXT_MODEL_IDS.get(model, model) if model else None
-        self._fw_version = discovery_info.properties.get("ver")
-        self._mac = discovery_info.properties.get("mac", "")
-
-        await self.async_set_unique_id(self._device_id)
-        known = self.hass.config_entries.async_entry_for_domain_unique_id(
-            DOMAIN, self._device_id
+        device_id = device_id_from_discovery(
+            properties, discovery_info.hostname, discovery_info.name
         )
-        if known is not None and known.data.get(CONF_HOST) != self._host:
-            # The entry reloads at the new address: the one line that tells why
-            # the device is back.
-            _LOGGER.info(
-                "%s announced itself at %s (was %s); connecting there",
-                known.title,
-                self._host,
-                known.data.get(CONF_HOST),
-            )
-        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
+        return await self._async_discovered(host, device_id)
 
-        try:
-            info = await self._probe(self._host)
-        except CannotProbe as err:
-            if err.error != "invalid_auth":
-                return self.async_abort(reason="cannot_connect")
-            self.context["title_placeholders"] = {"name": self._title()}
-            return await self.async_step_auth()
-        if info.esp_id != self._device_id:
-            # A stale advertisement: another device answers at that address now.
-            return self.async_abort(reason="wrong_device")
-        self.context["title_placeholders"] = {"name": self._title()}
-        return await self.async_step_zeroconf_confirm()
+    async def async_step_dhcp(
+        self, discovery_info: DhcpServiceInfo
+    ) -> ConfigFlowResult:
+        """Follow a device that got a new address, or offer one found by name."""
+        device_id = discovery_info.macaddress.replace(":", "").upper()
+        return await self._async_discovered(discovery_info.ip, device_id)
 
-    async def async_step_zeroconf_confirm(
+    async def async_step_discovery_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the user to add the discovered device.
-
-        Also during onboarding: the device then waits under Discovered, so
-        nothing joins Home Assistant without the user saying so.
-        """
+        """Ask the user to add the discovered device (also during onboarding)."""
         if user_input is not None:
             return self._create_entry()
         return self.async_show_form(
-            step_id="zeroconf_confirm",
+            step_id="discovery_confirm",
             description_placeholders={
                 "name": self._title(),
                 "model": MODEL_NAMES.get(self._model or "", "WattWächter"),
-                "firmware": self._fw_version or "?",
+                "firmware": self._firmware or "?",
                 "host": self._host,
             },
         )
@@ -326,16 +317,11 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host and check that a WattWächter answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                await self._probe(user_input[CONF_HOST])
-            except CannotProbe as err:
-                if err.error == "invalid_auth":
-                    return await self.async_step_auth()
-                errors[err.field] = err.error
-            else:
-                await self.async_set_unique_id(self._device_id, raise_on_progress=False)
-                self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
-                return self._create_entry()
+            errors = await self._errors(self._probe(user_input[CONF_HOST]))
+            if errors.get("base") == "invalid_auth":
+                return await self.async_step_auth()
+            if not errors:
+                return await self._async_known(host=self._host) or self._create_entry()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -347,36 +333,23 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_auth(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the API tokens of a device with authentication on.
-
-        Either token is enough to read; the write token is checked on its own.
-        """
+        """Ask for the tokens of a device with authentication on."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                token = _field(user_input, CONF_TOKEN)
-                write_token = _field(user_input, CONF_WRITE_TOKEN)
-                await self._probe_tokens(token, write_token)
-            except CannotProbe as err:
-                errors[err.field] = err.error
-            else:
-                await self.async_set_unique_id(self._device_id, raise_on_progress=False)
-                self._abort_if_unique_id_configured(
-                    updates={
-                        CONF_HOST: self._host,
-                        CONF_TOKEN: token,
-                        CONF_WRITE_TOKEN: write_token,
-                    }
-                )
-                return self._create_entry(token, write_token)
+            tokens: dict[str, str | None] = {}
+
+            async def check() -> None:
+                tokens[CONF_TOKEN] = _token(user_input, CONF_TOKEN)
+                tokens[CONF_WRITE_TOKEN] = _token(user_input, CONF_WRITE_TOKEN)
+                await self._probe_tokens(tokens[CONF_TOKEN], tokens[CONF_WRITE_TOKEN])
+
+            if not (errors := await self._errors(check())):
+                return await self._async_known(
+                    host=self._host, **tokens
+                ) or self._create_entry(tokens[CONF_TOKEN], tokens[CONF_WRITE_TOKEN])
         return self.async_show_form(
             step_id="auth",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(CONF_TOKEN): _PASSWORD,
-                    vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
-                }
-            ),
+            data_schema=TOKENS,
             description_placeholders={"host": self._host},
             errors=errors,
         )
@@ -385,93 +358,81 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """Start reauthentication after the device refused the token (401)."""
+        self._host = str(entry_data[CONF_HOST])
+        if not await self._errors(self._probe(self._host)):
+            return await self.async_step_reauth_no_token()
         return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_no_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm that the device, which answers without a token now, needs none."""
+        entry = self._get_reauth_entry()
+        if self._device_id and self._device_id != entry.unique_id:
+            return self.async_abort(reason="wrong_device")
+        if user_input is not None:
+            return self.async_update_reload_and_abort(
+                entry, data_updates={CONF_TOKEN: None, CONF_WRITE_TOKEN: None}
+            )
+        return self.async_show_form(
+            step_id="reauth_no_token", description_placeholders={"host": self._host}
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for new tokens and check they belong to the same device.
-
-        Like the auth step, the WRITE token alone is enough to read; an empty
-        field keeps the stored token (the other one may be what changed).
-        """
+        """Ask for new tokens; an empty field keeps the stored one."""
         entry = self._get_reauth_entry()
+        self._host = str(entry.data[CONF_HOST])
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                token, write_token = await self._reauth_tokens(entry, user_input)
-            except CannotProbe as err:
-                errors[err.field] = err.error
-            else:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token},
+            tokens: dict[str, str | None] = {}
+
+            async def check() -> None:
+                token = _token(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
+                write_token = _token(user_input, CONF_WRITE_TOKEN) or entry.data.get(
+                    CONF_WRITE_TOKEN
                 )
+                info = await self._probe_tokens(token, write_token)
+                if not info.is_device(str(entry.unique_id)):
+                    raise AbortFlow("wrong_device")
+                tokens.update({CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token})
+
+            if not (errors := await self._errors(check())):
+                return self.async_update_reload_and_abort(entry, data_updates=tokens)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(CONF_TOKEN): _PASSWORD,
-                    vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
-                }
-            ),
-            description_placeholders={"host": entry.data[CONF_HOST]},
+            data_schema=TOKENS,
+            description_placeholders={"host": self._host},
             errors=errors,
         )
-
-    async def _reauth_tokens(
-        self, entry: ConfigEntry, user_input: Mapping[str, Any]
-    ) -> tuple[str | None, str | None]:
-        """Return the tokens to store after checking them on the same device."""
-        new_token = _field(user_input, CONF_TOKEN)
-        new_write_token = _field(user_input, CONF_WRITE_TOKEN)
-        token = new_token or entry.data.get(CONF_TOKEN)
-        write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
-        if token is None and write_token is None:
-            raise CannotProbe("token_required")
-        info = await self._probe(entry.data[CONF_HOST], token or write_token)
-        await self.async_set_unique_id(info.esp_id)
-        self._abort_if_unique_id_mismatch(reason="wrong_device")
-        if new_write_token is not None:
-            await self._check_write_token(new_write_token)
-        return token, write_token
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the host or the tokens; an empty token field keeps the stored one.
-
-        A new write token is checked without changing anything on the device.
-        """
+        """Change the host or the tokens; an empty token field keeps the stored one."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                token = _field(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
-                new_write_token = _field(user_input, CONF_WRITE_TOKEN)
-                write_token = new_write_token or entry.data.get(CONF_WRITE_TOKEN)
+            tokens: dict[str, str | None] = {}
+
+            async def check() -> None:
+                new_write = _token(user_input, CONF_WRITE_TOKEN)
+                token = _token(user_input, CONF_TOKEN) or entry.data.get(CONF_TOKEN)
+                write_token = new_write or entry.data.get(CONF_WRITE_TOKEN)
                 info = await self._probe(user_input[CONF_HOST], token or write_token)
-                await self.async_set_unique_id(info.esp_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                if new_write_token is not None:
-                    await self._check_write_token(new_write_token)
-            except CannotProbe as err:
-                errors[err.field] = err.error
-            else:
+                if not info.is_device(str(entry.unique_id)):
+                    raise AbortFlow("wrong_device")
+                if new_write is not None:
+                    await self._probe_tokens(token, new_write)
+                tokens.update({CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token})
+
+            if not (errors := await self._errors(check())):
                 return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_HOST: self._host,
-                        CONF_TOKEN: token,
-                        CONF_WRITE_TOKEN: write_token,
-                    },
+                    entry, data_updates={CONF_HOST: self._host, **tokens}
                 )
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_HOST): TextSelector(),
-                vol.Optional(CONF_TOKEN): _PASSWORD,
-                vol.Optional(CONF_WRITE_TOKEN): _PASSWORD,
-            }
+        schema = vol.Schema({vol.Required(CONF_HOST): TextSelector()}).extend(
+            TOKENS.schema
         )
         return self.async_show_form(
             step_id="reconfigure",
@@ -483,52 +444,45 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class WattwaechterOptionsFlow(OptionsFlow):
-    """Set how often the meter is polled and how far back history is imported."""
+    """How often the meter is read, and how far back history is imported."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the meter interval and the opt-in to daily values.
-
-        A loaded entry uses the interval at once; the history import reads the
-        opt-in at its next run.
-        """
+        """Ask for the meter interval and the opt-in to daily values."""
         entry = self.config_entry
+        errors: dict[str, str] = {}
         if user_input is not None:
             seconds = int(user_input[CONF_SCAN_INTERVAL])
-            # Applied here rather than by an update listener: HA 2026.6+ warns
-            # when an entry with update listeners is reloaded by reauth or
-            # reconfigure, which this integration's flows do.
-            if entry.state is ConfigEntryState.LOADED:
-                entry.runtime_data.meter.async_set_interval(timedelta(seconds=seconds))
-            return self.async_create_entry(
-                data={
-                    **entry.options,
-                    CONF_SCAN_INTERVAL: seconds,
-                    CONF_DAILY_HISTORY: bool(user_input[CONF_DAILY_HISTORY]),
-                }
-            )
+            if MIN_SCAN_INTERVAL <= seconds <= MAX_SCAN_INTERVAL:
+                # Applied here, not by an update listener: HA 2026.6+ warns when
+                # an entry with listeners is reloaded by reauth or reconfigure.
+                if entry.state is ConfigEntryState.LOADED:
+                    entry.runtime_data.meter.async_set_interval(seconds)
+                return self.async_create_entry(data={**entry.options, **user_input})
+            errors[CONF_SCAN_INTERVAL] = "interval_out_of_range"
+        current = {
+            CONF_SCAN_INTERVAL: int(DEFAULT_SCAN_INTERVAL.total_seconds()),
+            CONF_DAILY_HISTORY: False,
+            **entry.options,
+            **(user_input or {}),
+        }
         schema = vol.Schema(
             {
                 vol.Required(CONF_SCAN_INTERVAL): NumberSelector(
                     NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL,
-                        max=MAX_SCAN_INTERVAL,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
+                        step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
-                vol.Optional(CONF_DAILY_HISTORY, default=False): BooleanSelector(),
+                vol.Optional(CONF_DAILY_HISTORY): BooleanSelector(),
             }
         )
-        current = {
-            CONF_SCAN_INTERVAL: entry.options.get(
-                CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
-            ),
-            CONF_DAILY_HISTORY: entry.options.get(CONF_DAILY_HISTORY, False),
-        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, current),
+            description_placeholders={
+                "min": str(MIN_SCAN_INTERVAL),
+                "max": str(MAX_SCAN_INTERVAL),
+            },
+            errors=errors,
         )

@@ -1,381 +1,132 @@
-"""Coordinators of one device.
+"""Coordinators of one device, each fetching one kind of data.
 
-* meter: ``/history/latest`` (fast, one request per update);
-* system: ``/system/info`` (slow, diagnostics and the installed firmware);
-* controls: ``/settings`` and ``/system/led`` (slow, the LED switch and status);
-* OTA: ``/ota/check`` (every 6 hours and on demand, the update entity).
-
-While the device restarts (reboot button, firmware update) the first three
-pause: they send nothing, their entities are unavailable, and the log gets one
-line when the restart starts and one when the device is back.
+* meter: ``/history/latest``, every register in one request, and whether the
+  reading is fresh;
+* system: ``/system/info``: diagnostics, the installed firmware, and who the
+  device is (checked against the entry at every update);
+* settings, LED, OTA: slow, and optional: a firmware that answers 404 has no
+  such feature, which stays off until the firmware changes.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-import contextvars
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
+from homeassistant.const import CONF_DEVICE_ID, CONF_MODEL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
-from .api import (
-    CAUSE_RESTART,
-    LedStatus,
-    MeterReading,
-    OtaInfo,
-    Priority,
-    Settings,
-    SystemInfo,
+from .api.budget import Priority
+from .api.client import WattwaechterClient
+from .api.errors import (
     WattwaechterAuthError,
-    WattwaechterBadResponseError,
-    WattwaechterBudgetError,
-    WattwaechterBudgetPausedError,
-    WattwaechterClient,
+    WattwaechterConnectionError,
     WattwaechterError,
     WattwaechterNoDataError,
+    WattwaechterNotSupportedError,
     WattwaechterRetryLaterError,
-    request_cause,
 )
-from .const import CONTROLS_INTERVAL, DOMAIN, OTA_INTERVAL, SYSTEM_INTERVAL
+from .api.models import LedStatus, MeterReading, OtaInfo, Settings, SystemInfo
+from .const import (
+    CONF_FW_VERSION,
+    DOMAIN,
+    MODEL_NAMES,
+    STALE_ISSUE_AFTER,
+    STALE_UPDATES,
+    TXT_MODEL_IDS,
+)
+from .errors import update_failed
 from .guard import CounterGuard
-from .issues import (
-    RATE_LIMITED_AFTER,
-    async_create_rate_limited_issue,
-    async_delete_rate_limited_issue,
-)
-
-if TYPE_CHECKING:
-    from .statistics import HistoryImporter
+from .importer import HistoryImporter
+from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
+from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
-
-class RetryLaterUpdateFailed(UpdateFailed):
-    """The device, or our request budget for it, asked us to wait.
-
-    Back-pressure from a device that other clients share, not a fault: the
-    coordinator tries again at its next interval.
-    """
+RATE_LIMITED_AFTER = timedelta(minutes=3)
 
 
-class _OneLinePerFailure(logging.Filter):
-    """Keep an expected update failure to the coordinator's one line.
-
-    ``DataUpdateCoordinator`` logs the first failed update of a series as one
-    ERROR line ("Error fetching ... data: <translated reason>"); newer cores add
-    a DEBUG record with the traceback of our own ``UpdateFailed``. That traceback
-    tells nothing the translated reason does not (it names the cause), and a
-    device that is away is not a bug, so the record is dropped. Unexpected
-    exceptions keep their tracebacks.
-
-    A 429/503 or a paused budget (``RetryLaterUpdateFailed``) is not an error of
-    ours or of the device either: its one line is a WARNING.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Drop, strip or demote the record of an expected failure."""
-        if record.exc_info and isinstance(
-            record.exc_info[1], UpdateFailed | ConfigEntryAuthFailed
-        ):
-            if record.levelno <= logging.DEBUG:
-                return False
-            record.exc_info = None
-            record.exc_text = None
-        if (
-            record.levelno == logging.ERROR
-            and isinstance(record.args, tuple)
-            and record.args
-            and isinstance(record.args[-1], RetryLaterUpdateFailed)
-        ):
-            record.levelno = logging.WARNING
-            record.levelname = logging.getLevelName(logging.WARNING)
-        return True
+def device_id(entry: ConfigEntry) -> str:
+    """Return the device ID (bare MAC) that names the device and its entities."""
+    return str(entry.data.get(CONF_DEVICE_ID) or entry.unique_id)
 
 
-_LOGGER.addFilter(_OneLinePerFailure())
-
-
-@dataclass
-class WattwaechterRuntimeData:
-    """What a loaded entry keeps: the client, its coordinators, the importer."""
-
-    client: WattwaechterClient
-    meter: MeterCoordinator
-    system: SystemCoordinator
-    controls: ControlsCoordinator
-    ota: OtaCoordinator
-    history: HistoryImporter
-    token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held while the device's tokens are replaced (rotation, enabling auth)."""
-    guards: dict[str, CounterGuard] = field(default_factory=dict)
-    """The glitch guard of each meter total with an entity (for diagnostics)."""
-
-    @property
-    def can_write(self) -> bool:
-        """Return True when actions can succeed: a write token, or auth off."""
-        settings = self.controls.data.settings if self.controls.data else None
-        return self.client.can_write or (
-            settings is not None and settings.api_auth_required is False
-        )
-
-    @callback
-    def pause_polling(self, seconds: float, reason: str) -> None:
-        """Stop polling while the device restarts; log it once."""
-        _LOGGER.info(
-            "WattWächter at %s %s; polling pauses for up to %.0f s",
-            self.client.host,
-            reason,
-            seconds,
-        )
-        for coordinator in (self.meter, self.system, self.controls):
-            coordinator.pause(seconds)
-
-    @callback
-    def resume_polling(self) -> None:
-        """Allow polling again before the pause would have ended."""
-        for coordinator in (self.meter, self.system, self.controls):
-            coordinator.resume()
-
-
-type WattwaechterConfigEntry = ConfigEntry[WattwaechterRuntimeData]
-
-
-def retry_later_key(err: WattwaechterRetryLaterError, device_key: str) -> str:
-    """Return the translation key of a "come back later" error.
-
-    Our own budget (paused after a 429/503, or used up) has its own messages;
-    a 429/503 straight from the device gets ``device_key``.
-    """
-    if isinstance(err, WattwaechterBudgetPausedError):
-        return "budget_paused"
-    if isinstance(err, WattwaechterBudgetError):
-        return "budget_exhausted"
-    return device_key
-
-
-def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
-    """Translate a client error into the coordinator's UpdateFailed."""
-    placeholders = {"host": host, "error": str(err)}
-    if isinstance(err, WattwaechterRetryLaterError):
-        placeholders["retry_after"] = f"{err.retry_after:.0f}"
-        return RetryLaterUpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=retry_later_key(err, "device_busy"),
-            translation_placeholders=placeholders,
-        )
-    if isinstance(err, WattwaechterNoDataError):
-        key = "no_meter_data"
-    elif isinstance(err, WattwaechterBadResponseError):
-        key = "bad_response"
-    else:
-        key = "cannot_connect"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
+def device_model(entry: ConfigEntry, info: SystemInfo | None) -> tuple[str, str | None]:
+    """Return the model name and model ID, preferring what the device reports."""
+    stored = str(entry.data.get(CONF_MODEL) or "")
+    model_id = (info.model_id if info else None) or TXT_MODEL_IDS.get(stored, stored)
+    model = (info.product_name if info else None) or MODEL_NAMES.get(
+        model_id or "", "WattWächter"
     )
+    return model, model_id
 
 
 class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
-    """Polls one kind of data of one device; can pause while it restarts."""
+    """Fetches one kind of data; maps client errors through the one table."""
 
     config_entry: WattwaechterConfigEntry
+    optional = False
+    supported = True
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: WattwaechterConfigEntry,
         client: WattwaechterClient,
-        kind: str,
-        update_interval: timedelta,
+        interval: timedelta,
     ) -> None:
-        """Set up the coordinator for one device."""
+        """Poll ``client`` every ``interval``."""
+        kind = type(self).__name__.removesuffix("Coordinator").lower()
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {kind} {client.host}",
-            update_interval=update_interval,
+            update_interval=interval,
         )
         self.client = client
-        # Coordinators to ask again when this one sees the device restart.
-        self.followers: Sequence[WattwaechterCoordinator[Any]] = ()
-        self._paused_until: float | None = None
-        self._restarting = False
-        self._in_flight: asyncio.Future[DataT] | None = None
-
-    @callback
-    def _async_refresh_followers(self, why: str, *, resume: bool = False) -> None:
-        """Ask the followers again, as restart traffic (not as polling).
-
-        With ``resume``, only the followers paused for the restart are asked,
-        and they are let go first.
-        """
-        with request_cause(CAUSE_RESTART):
-            for follower in self.followers:
-                if resume:
-                    if not follower.restarting:
-                        continue
-                    follower.resume()
-                self.config_entry.async_create_task(
-                    self.hass,
-                    follower.async_request_refresh(),
-                    f"{follower.name} {why}",
-                )
-
-    @property
-    def paused(self) -> bool:
-        """Return True while requests are held back for a restart."""
-        return (
-            self._paused_until is not None
-            and self.hass.loop.time() < self._paused_until
-        )
-
-    @property
-    def restarting(self) -> bool:
-        """Return True from a pause until the first successful update after it."""
-        return self._restarting
-
-    @callback
-    def pause(self, seconds: float) -> None:
-        """Send nothing for ``seconds``; the entities show unavailable meanwhile."""
-        self._paused_until = self.hass.loop.time() + seconds
-        self._restarting = True
-        if self.last_update_success:
-            # Marked here, so the refreshes during the restart log nothing.
-            self.last_update_success = False
-            self.async_update_listeners()
-
-    @callback
-    def _schedule_refresh(self) -> None:
-        """Schedule the next poll in a clean context.
-
-        The timer keeps the context it was set in. Set inside a user action
-        (a refresh the action awaited) it would make every later poll count,
-        and be served, as that action (see ``request_cause``).
-        """
-        contextvars.Context().run(super()._schedule_refresh)
-
-    @callback
-    def resume(self) -> None:
-        """End the pause; the next refresh asks the device again."""
-        self._paused_until = None
+        self.feature = kind
 
     async def _async_update_data(self) -> DataT:
-        """Fetch the data unless paused; map client errors."""
-        if self.paused:
-            raise self._restarting_failure()
-        while (pending := self._in_flight) is not None:
-            # A refresh of the same data is on its way (the timer and a restart
-            # recovery at once): share its answer instead of asking twice.
-            try:
-                return await asyncio.shield(pending)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not pending.cancelled() or (task and task.cancelling()):
-                    raise
-                # Only the one that asked was cancelled: ask ourselves.
-        answer: asyncio.Future[DataT] = self.hass.loop.create_future()
-        self._in_flight = answer
+        """Fetch; a 401 asks the user for a token and polling goes on."""
         try:
-            data = await self._async_update_once()
-        except BaseException as err:
-            if isinstance(err, asyncio.CancelledError):
-                answer.cancel()
-            else:
-                answer.set_exception(err)
-                answer.exception()  # nobody else may be waiting: no warning
-            raise
-        finally:
-            self._in_flight = None
-        answer.set_result(data)
-        return data
-
-    def _restarting_failure(self) -> UpdateFailed:
-        """Return the quiet failure of an update while the device restarts."""
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="restarting",
-            translation_placeholders={"host": self.client.host},
-        )
-
-    async def _async_update_once(self) -> DataT:
-        """Fetch the data once; map client errors."""
-        try:
-            data = await self._async_fetch_settled()
-        except WattwaechterAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_auth",
-                translation_placeholders={"host": self.client.host},
-            ) from err
-        except WattwaechterError as err:
-            if self.paused:
-                # Sent before the restart began; the device went away meanwhile.
-                raise self._restarting_failure() from err
-            self._async_failed(err)
+            return await self._fetch()
+        except WattwaechterNotSupportedError as err:
+            if self.optional:
+                if self.supported:
+                    _LOGGER.info(
+                        "The firmware of the WattWächter at %s has no %s; "
+                        "that feature stays off until the firmware changes",
+                        self.client.host,
+                        self.feature,
+                    )
+                self.supported = False
+                self.update_interval = None
             raise update_failed(err, self.client.host) from err
-        if self.paused:
-            # Answered, but sent before the restart began: no sign the device
-            # is back, and the restart has yet to happen.
-            raise self._restarting_failure()
-        self._async_succeeded()
-        if self._restarting:
-            # Back after a restart: the pause already told the log, so skip the
-            # coordinator's own "recovered" line.
-            self._restarting = False
-            self._paused_until = None
-            self.last_update_success = True
-            self._async_back_after_restart()
-        return data
+        except WattwaechterAuthError as err:
+            # Polling goes on, so the entry recovers by itself when the
+            # device stops asking for a token; meanwhile the user is asked.
+            self.config_entry.async_start_reauth(self.hass)
+            raise update_failed(err, self.client.host) from err
+        except WattwaechterError as err:
+            raise update_failed(err, self.client.host) from err
 
-    async def _async_fetch_settled(self) -> DataT:
-        """Fetch; a refusal while the tokens are being replaced is asked again.
-
-        The device may already know the new tokens while this request still
-        carried an old one: that 401 is no reason for a reauth. Once the new
-        tokens are in the client, the request is sent once more.
-        """
-        try:
-            return await self._async_fetch()
-        except WattwaechterAuthError:
-            lock = self.config_entry.runtime_data.token_lock
-            if not lock.locked():
-                raise
-            async with lock:
-                pass
-            return await self._async_fetch()
-
-    async def _async_fetch(self) -> DataT:
-        """Ask the device for this coordinator's data."""
+    async def _fetch(self) -> DataT:
         raise NotImplementedError
-
-    @callback
-    def _async_failed(self, err: WattwaechterError) -> None:
-        """Run when an update failed (not for a pause or an auth failure)."""
-
-    @callback
-    def _async_succeeded(self) -> None:
-        """Run when an update succeeded."""
-
-    @callback
-    def _async_back_after_restart(self) -> None:
-        """Run when the first request after a restart succeeded."""
 
 
 class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
-    """Polls ``/history/latest``: every OBIS register in one request.
+    """Polls ``/history/latest``; tells whether the reading is fresh.
 
-    It leads the recovery after a restart: once the meter answers, the paused
-    slower coordinators are asked at once, so every entity is back within one
-    meter update.
+    The reading is stale while the device answers without a new one: 204, the
+    same timestamp for ``STALE_UPDATES`` updates (the reading head fell off,
+    the meter's info mode is off), or the LED asks for the meter's attention.
     """
 
     def __init__(
@@ -383,157 +134,196 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         hass: HomeAssistant,
         entry: WattwaechterConfigEntry,
         client: WattwaechterClient,
-        update_interval: timedelta,
+        interval: timedelta,
     ) -> None:
-        """Set up the coordinator for one device."""
-        super().__init__(hass, entry, client, "meter", update_interval)
-        self._refused_since: float | None = None
-        self._rate_limited_issue = False
+        """Start with nothing known."""
+        super().__init__(hass, entry, client, interval)
+        self.last_fresh: datetime | None = None
+        self.verified = False
+        """Whether the device was checked to be ours since it last failed."""
+        self._unchanged = 0
+        self._stale_since: datetime | None = None
+        self._refused_since: datetime | None = None
 
-    @callback
-    def _async_failed(self, err: WattwaechterError) -> None:
-        """Raise the rate-limit issue when the device keeps asking us to wait."""
-        if not isinstance(err, WattwaechterRetryLaterError):
-            self._refused_since = None
-            return
-        now = self.hass.loop.time()
-        if self._refused_since is None:
-            self._refused_since = now
-        elif (
-            not self._rate_limited_issue
-            and now - self._refused_since >= RATE_LIMITED_AFTER.total_seconds()
-        ):
-            self._rate_limited_issue = True
-            async_create_rate_limited_issue(self.hass, self.config_entry)
+    @property
+    def stale(self) -> bool:
+        """Return True while the device answers but delivers no fresh reading."""
+        led = self.config_entry.runtime_data.led.data
+        return self._unchanged >= STALE_UPDATES or bool(led and led.meter_attention)
 
-    @callback
-    def _async_succeeded(self) -> None:
-        """Drop the rate-limit issue: the device answers normally (again)."""
-        self._refused_since = None
-        if self._rate_limited_issue:
-            self._rate_limited_issue = False
-            async_delete_rate_limited_issue(self.hass, self.config_entry)
-
-    @callback
-    def async_set_interval(self, interval: timedelta) -> None:
-        """Poll at a new interval, counted from now (the options changed)."""
-        self.update_interval = interval
-        if self._listeners:
-            self._schedule_refresh()
-
-    async def _async_fetch(self) -> MeterReading:
-        """Fetch the latest reading."""
+    async def _async_update_data(self) -> MeterReading:
+        """Fetch; keep the repairs about refusals and stale readings true."""
         try:
-            return await self.client.latest()
-        except WattwaechterNoDataError:
-            # Right after a (re)boot the device has no reading yet. At the very
-            # first update an empty reading lets setup finish; the registers'
-            # sensors are added as soon as they appear.
-            if self.data is None or not self.data.values:
-                return MeterReading(timestamp=None, values={})
+            reading = await super()._async_update_data()
+        except UpdateFailed as err:
+            if isinstance(err.__cause__, WattwaechterConnectionError):
+                self.verified = False  # away: check who answers when it is back
+            refused = isinstance(err.__cause__, WattwaechterRetryLaterError)
+            self._refused_since = self._since(self._refused_since, refused)
+            self._set_issue(RATE_LIMITED, self._refused_since, RATE_LIMITED_AFTER)
             raise
+        self._refused_since = None
+        self._set_issue(RATE_LIMITED, None, RATE_LIMITED_AFTER)
+        self._stale_since = self._since(self._stale_since, self.stale)
+        self._set_issue(STALE, self._stale_since, STALE_ISSUE_AFTER)
+        for flow in self.config_entry.async_get_active_flows(
+            self.hass, {SOURCE_REAUTH}
+        ):
+            # Read without a new token: the device no longer asks for one.
+            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        return reading
 
-    @callback
-    def _async_back_after_restart(self) -> None:
-        """Log the return once and wake the paused slower coordinators."""
-        _LOGGER.info("WattWächter at %s is back", self.client.host)
-        self._async_refresh_followers("after restart", resume=True)
+    async def _fetch(self) -> MeterReading:
+        """Check who answers (after being away), then read the meter."""
+        if not self.verified:
+            system = self.config_entry.runtime_data.system
+            system.async_set_updated_data(await system.fetch_checked(Priority.METER))
+            self.verified = True
+        try:
+            reading = await self.client.latest(Priority.METER)
+        except WattwaechterNoDataError:
+            self._unchanged = STALE_UPDATES
+            return self.data or MeterReading(timestamp=None, values={})
+        last = self.data.timestamp if self.data else None
+        if reading.timestamp is not None and reading.timestamp == last:
+            self._unchanged += 1
+        else:
+            self._unchanged = 0
+            self.last_fresh = dt_util.utcnow()
+        return reading
+
+    @staticmethod
+    def _since(since: datetime | None, condition: bool) -> datetime | None:
+        """Return since when ``condition`` holds (None while it does not)."""
+        if not condition:
+            return None
+        return since or dt_util.utcnow()
+
+    def _set_issue(self, kind: str, since: datetime | None, after: timedelta) -> None:
+        """Raise the repair ``kind`` once the condition held ``after``; else drop it."""
+        active = since is not None and dt_util.utcnow() - since >= after
+        minutes = f"{after.total_seconds() / 60:.0f}"
+        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
-    """Polls ``/system/info`` every few minutes for the diagnostic sensors.
+    """Polls ``/system/info``; checks the device is ours, keeps the registry true."""
 
-    It also notices a restart or a firmware change that did not come from
-    Home Assistant (the web UI, a power cut) and then asks its followers (the
-    settings and LED status) again: they may have changed with it.
-    """
+    async def _fetch(self) -> SystemInfo:
+        return await self.fetch_checked(Priority.SYSTEM)
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: WattwaechterConfigEntry,
-        client: WattwaechterClient,
-    ) -> None:
-        """Set up the coordinator for one device."""
-        super().__init__(hass, entry, client, "system", SYSTEM_INTERVAL)
-
-    async def _async_fetch(self) -> SystemInfo:
-        """Fetch the system info."""
-        info = await self.client.system_info()
-        if (
-            self.data is not None
-            and not self.restarting
-            and _restarted(self.data, info)
-        ):
-            self._async_refresh_followers("after a restart elsewhere")
+    async def fetch_checked(self, priority: Priority) -> SystemInfo:
+        """Read the system info; fail when another device answers at the address."""
+        info = await self.client.system_info(priority)
+        entry = self.config_entry
+        wrong = not info.is_device(device_id(entry))
+        other = info.esp_id or info.mac_address or "?"
+        async_set_issue(self.hass, entry, WRONG_DEVICE, wrong, other=other)
+        if wrong:
+            entry.runtime_data.meter.verified = False
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="wrong_device",
+                translation_placeholders={"host": self.client.host, "other": other},
+            )
+        self._async_update_registry(info)
         return info
 
-
-def _restarted(before: SystemInfo, now: SystemInfo) -> bool:
-    """Return True when the firmware changed or the uptime went back."""
-    if before.firmware and now.firmware and before.firmware != now.firmware:
-        return True
-    up_before, up_now = before.uptime_seconds, now.uptime_seconds
-    return up_before is not None and up_now is not None and up_now < up_before
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceControls:
-    """What the control entities show: the settings and the LED status."""
-
-    settings: Settings
-    led: LedStatus
-
-
-class ControlsCoordinator(WattwaechterCoordinator[DeviceControls]):
-    """Polls ``/settings`` and ``/system/led`` every few minutes."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: WattwaechterConfigEntry,
-        client: WattwaechterClient,
-    ) -> None:
-        """Set up the coordinator for one device."""
-        super().__init__(hass, entry, client, "controls", CONTROLS_INTERVAL)
-
-    async def _async_fetch(self) -> DeviceControls:
-        """Fetch the settings and the LED status (two requests)."""
-        settings = await self.client.settings()
-        led = await self.client.led()
-        return DeviceControls(settings=settings, led=led)
-
-    async def async_refresh_settings(self) -> Settings:
-        """Read the settings back after a change (one request; errors raise).
-
-        Part of the user's action, so it goes with the action's priority.
-        """
-        settings = await self.client.settings(Priority.ACTION)
-        self.async_set_updated_data(replace(self.data, settings=settings))
-        return settings
-
     @callback
-    def async_set_settings(self, **changes: Any) -> None:
-        """Take settings the device reported as applied, without reading them."""
-        settings = replace(self.data.settings, **changes)
-        self.async_set_updated_data(replace(self.data, settings=settings))
+    def _async_update_registry(self, info: SystemInfo) -> None:
+        """Show a new firmware or model at once; look for features it may bring."""
+        entry = self.config_entry
+        registry = dr.async_get(self.hass)
+        device = registry.async_get(entry.runtime_data.device_entry_id)
+        model, model_id = device_model(entry, info)
+        wanted = {"sw_version": info.firmware, "model": model, "model_id": model_id}
+        changes = {
+            key: value
+            for key, value in wanted.items()
+            if value and device and getattr(device, key) != value
+        }
+        if device is not None and changes:
+            registry.async_update_device(device.id, **changes)  # type: ignore[arg-type]
+        firmware = info.firmware
+        if not firmware or firmware == entry.data.get(CONF_FW_VERSION):
+            return
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_FW_VERSION: firmware}
+        )
+        if self.data is not None:
+            entry.async_create_background_task(
+                self.hass, self._async_recheck_features(), f"{self.name} features"
+            )
+
+    async def _async_recheck_features(self) -> None:
+        """Reload when a feature the old firmware lacked answers now."""
+        runtime = self.config_entry.runtime_data
+        runtime.history.supported = True
+        for coordinator in runtime.optional:
+            if not coordinator.supported:
+                coordinator.supported = True
+                await coordinator.async_refresh()
+                if coordinator.supported:
+                    self.hass.config_entries.async_schedule_reload(
+                        self.config_entry.entry_id
+                    )
+                    return
+
+
+class SettingsCoordinator(WattwaechterCoordinator[Settings | None]):
+    """Polls ``/settings``: the LED switch, auth on or off, the time zone."""
+
+    optional = True
+
+    async def _fetch(self) -> Settings | None:
+        return await self.client.settings(Priority.SYSTEM)
+
+
+class LedCoordinator(WattwaechterCoordinator[LedStatus | None]):
+    """Polls ``/system/led``: what the status LED signals."""
+
+    optional = True
+
+    async def _fetch(self) -> LedStatus | None:
+        return await self.client.led(Priority.SYSTEM)
 
 
 class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
-    """Asks ``/ota/check`` every 6 hours, and when the user asks HA to check.
+    """Asks ``/ota/check`` every 6 hours and when the user asks HA to check."""
 
-    Its data stays None while the update server was never reached.
-    """
+    optional = True
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: WattwaechterConfigEntry,
-        client: WattwaechterClient,
-    ) -> None:
-        """Set up the coordinator for one device."""
-        super().__init__(hass, entry, client, "ota", OTA_INTERVAL)
+    async def _fetch(self) -> OtaInfo | None:
+        return await self.client.ota_check(Priority.SYSTEM)
 
-    async def _async_fetch(self) -> OtaInfo | None:
-        """Fetch what the vendor's update server offers."""
-        return await self.client.ota_check()
+
+@dataclass
+class WattwaechterRuntimeData:
+    """What a loaded entry keeps."""
+
+    client: WattwaechterClient
+    device_entry_id: str
+    meter: MeterCoordinator
+    system: SystemCoordinator
+    settings: SettingsCoordinator
+    led: LedCoordinator
+    ota: OtaCoordinator
+    history: HistoryImporter
+    restart: RestartWatcher
+    guards: dict[str, CounterGuard] = field(default_factory=dict)
+
+    @property
+    def optional(self) -> tuple[WattwaechterCoordinator[Any], ...]:
+        """Return the coordinators of the features a firmware may lack."""
+        return (self.settings, self.led, self.ota)
+
+    @property
+    def can_write(self) -> bool:
+        """Return True when actions can succeed: a write token, or auth off."""
+        settings = self.settings.data
+        return self.client.can_write or (
+            settings is not None and settings.api_auth_required is False
+        )
+
+
+type WattwaechterConfigEntry = ConfigEntry[WattwaechterRuntimeData]

@@ -1,55 +1,99 @@
-"""Base entity: device info, unique IDs and availability shared by all platforms."""
+"""Base entity: device, unique ID, availability, and the error handling of actions."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, Concatenate
 
-from homeassistant.const import CONF_DEVICE_ID, CONF_HOST, CONF_MAC, CONF_MODEL
+from homeassistant.const import CONF_HOST, CONF_MAC
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import CONF_FW_VERSION, DOMAIN, MANUFACTURER, MODEL_NAMES, TXT_MODEL_IDS
-from .coordinator import WattwaechterConfigEntry, WattwaechterCoordinator
+from .api.errors import WattwaechterError, WattwaechterForbiddenError
+from .const import CONF_FW_VERSION, DOMAIN, MANUFACTURER
+from .coordinator import (
+    WattwaechterConfigEntry,
+    WattwaechterCoordinator,
+    device_id,
+    device_model,
+)
+from .errors import action_error
+from .issues import WRITE_TOKEN, async_set_issue
 
 
 def device_info(entry: WattwaechterConfigEntry) -> DeviceInfo:
     """Describe the device from the entry and the latest system info."""
     system = entry.runtime_data.system.data
-    model_id = (system.model_id if system else None) or TXT_MODEL_IDS.get(
-        entry.data.get(CONF_MODEL) or "", entry.data.get(CONF_MODEL)
-    )
+    model, model_id = device_model(entry, system)
     mac = (system.mac_address if system else None) or entry.data.get(CONF_MAC)
-    mdns_name = system.mdns_name if system else None
-    info = DeviceInfo(
+    return DeviceInfo(
         identifiers={(DOMAIN, device_id(entry))},
+        connections={(CONNECTION_NETWORK_MAC, mac)} if mac else set(),
         manufacturer=MANUFACTURER,
-        model=(system.product_name if system else None)
-        or MODEL_NAMES.get(model_id or "", "WattWächter"),
+        model=model,
         model_id=model_id,
         sw_version=(system.firmware if system else None)
         or entry.data.get(CONF_FW_VERSION),
-        configuration_url=f"http://{mdns_name or entry.data[CONF_HOST]}",
+        configuration_url=f"http://{entry.data[CONF_HOST]}",
     )
-    if mac:
-        info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
-    return info
-
-
-def device_id(entry: WattwaechterConfigEntry) -> str:
-    """Return the device ID (bare MAC) that prefixes every unique ID."""
-    return str(entry.data.get(CONF_DEVICE_ID) or entry.unique_id)
 
 
 class WattwaechterEntity[CoordinatorT: WattwaechterCoordinator[Any]](
     CoordinatorEntity[CoordinatorT]
 ):
-    """An entity of one WattWächter device, fed by one of its coordinators."""
+    """An entity of one device; unavailable whenever the device does not answer."""
 
     _attr_has_entity_name = True
 
     def __init__(self, coordinator: CoordinatorT, key: str) -> None:
-        """Set the unique ID ``<device_id>_<key>`` and the device info."""
+        """Set the unique ID ``<device_id>_<key>`` and the device."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
         self._attr_unique_id = f"{device_id(entry)}_{key}"
-        self._attr_device_info = device_info(entry)
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device_id(entry))})
+        self._meter = entry.runtime_data.meter
+        self._device_up = self._meter.last_update_success
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the meter too: it tells whether the device answers."""
+        await super().async_added_to_hass()
+        if self.coordinator is not self._meter:
+            self.async_on_remove(self._meter.async_add_listener(self._async_up_down))
+
+    @callback
+    def _async_up_down(self) -> None:
+        if self._device_up != self._meter.last_update_success:
+            self._device_up = self._meter.last_update_success
+            self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Return False while the device (or this entity's data) is away."""
+        return super().available and self._meter.last_update_success
+
+
+def action[EntityT: WattwaechterEntity[Any], **P](
+    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
+) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
+    """Turn client errors of an action into translated HomeAssistantErrors.
+
+    A 403 means only the READ token is stored: the user gets the error and a
+    repair that leads to Reconfigure, not a reauth. After a failure the state
+    is written again, so a switch shows the device's real position.
+    """
+
+    @wraps(func)
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        entry = self.coordinator.config_entry
+        try:
+            await func(self, *args, **kwargs)
+        except WattwaechterError as err:
+            forbidden = isinstance(err, WattwaechterForbiddenError)
+            async_set_issue(self.hass, entry, WRITE_TOKEN, forbidden)
+            self.async_write_ha_state()
+            raise action_error(err, entry.runtime_data.client.host) from err
+        async_set_issue(self.hass, entry, WRITE_TOKEN, False)
+
+    return handler

@@ -1,27 +1,17 @@
-"""The energy counter glitch guard.
+"""The glitch guard of a meter total: which readings may reach the state machine.
 
-A meter total (``1.8.0`` kWh, gas or water m³) only ever grows, and no faster
-than the connection allows. When the reader misreads a telegram, a total can
-read 0, drop, or leap; ``total_increasing`` statistics would then count a meter
-reset and the whole reading again as consumption, a spike in the Energy
-dashboard that never goes away. The guard decides, per register, which
-readings may reach the state machine.
+A misread telegram can make a total read 0, drop or leap; a ``total_increasing``
+statistic would count that as a new meter plus the whole reading again. So:
 
-The rule (also in the README):
+* 0 after a non-zero good value is a glitch (a total that has always been 0,
+  such as the export of a home without feed-in, is a good value);
+* a value below the last good one is a glitch;
+* a rise beyond ``max_rate`` times the time since the last good value (counted
+  as at least a minute) is a glitch;
+* glitches that agree with each other for ``REPLACEMENT_UPDATES`` updates and
+  ``REPLACEMENT_SECONDS`` form a new baseline: a replaced meter.
 
-* **zero**: a total that reads 0 after a non-zero reading is a glitch, and 0
-  never becomes a baseline (a new meter counts from its first unit on);
-* **backwards**: a total lower than the last good value is a glitch;
-* **jump**: a rise of more than ``max_rate`` times the time since the last
-  good value (100 kW for electricity, 40 m³/h for gas and water; the time
-  counted as at least 60 s) is a glitch;
-* while a glitch lasts, the entity keeps showing the last good value;
-* **meter replacement**: rejected readings that agree with each other (each
-  one a plausible continuation of the one before) for at least
-  ``REPLACEMENT_UPDATES`` consecutive updates *and* ``REPLACEMENT_SECONDS``
-  form a new baseline, which is then accepted.
-
-The guard itself is pure logic; the sensor logs what it decides.
+The guard is pure logic; the sensor logs what it decides.
 """
 
 from __future__ import annotations
@@ -113,11 +103,11 @@ class CounterGuard:
 
     def _classify(self, value: float, now: float) -> Verdict:
         """Compare with the last good value."""
-        if value <= 0:
-            return Verdict.ZERO
         good, at = self.value, self.at
         if good is None or at is None:
-            return Verdict.ACCEPTED
+            return Verdict.ZERO if value < 0 else Verdict.ACCEPTED
+        if value <= 0 < good:
+            return Verdict.ZERO
         if value < good - EPSILON:
             return Verdict.BACKWARDS
         if value - good > self.allowance(now - at) + EPSILON:

@@ -1,20 +1,12 @@
-"""Repair issues raised by the device's state.
+"""Repair issues the device's state raises; each goes away when the state does.
 
-* ``auth_disabled``: API authentication is off, so anyone on the network can
-  reboot or reflash the meter. Fixable: the fix flow in ``repairs.py`` turns it
-  on with fresh tokens.
-* ``write_token_required``: an action was refused with 403 because only the
-  READ token is stored; it leads to Reconfigure, where the WRITE token is added.
-* ``rate_limited``: the device kept answering "too many requests" (or "busy")
-  to our meter updates for minutes, usually because another client uses up
-  its shared limit. It clears itself at the first normal answer.
-
-The first two exist only while the entry is loaded.
+``auth_disabled`` is fixable (``repairs.py`` turns authentication on); the
+others explain what to do: add the write token, slow down another client,
+check the reading head, or find out which device answers at the address.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -22,12 +14,16 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN, ISSUE_WRITE_TOKEN
+from .compat import issue_entry
+from .const import DOMAIN
 
-ISSUE_AUTH_DISABLED: Final = "auth_disabled"
-ISSUE_RATE_LIMITED: Final = "rate_limited"
-RATE_LIMITED_AFTER: Final = timedelta(minutes=3)
-"""How long meter updates must keep being refused before the warning shows."""
+AUTH_DISABLED: Final = "auth_disabled"
+WRITE_TOKEN: Final = "write_token_required"
+RATE_LIMITED: Final = "rate_limited"
+STALE: Final = "meter_stale"
+WRONG_DEVICE: Final = "wrong_device"
+DEVICE_STATE: Final = (AUTH_DISABLED, RATE_LIMITED, STALE, WRONG_DEVICE)
+"""Issues about what a loaded entry sees; they go when it unloads."""
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -35,78 +31,39 @@ def issue_id(kind: str, entry: ConfigEntry) -> str:
     return f"{kind}_{entry.entry_id}"
 
 
-def _placeholders(entry: ConfigEntry) -> dict[str, str]:
-    return {"name": entry.title, "host": str(entry.data[CONF_HOST])}
-
-
 @callback
-def async_update_auth_issue(
-    hass: HomeAssistant, entry: ConfigEntry, auth_required: bool | None
+def async_set_issue(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    active: bool,
+    **placeholders: str,
 ) -> None:
-    """Raise the issue while the device reports auth off; drop it otherwise."""
-    if auth_required is False:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id(ISSUE_AUTH_DISABLED, entry),
-            is_fixable=True,
-            is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_AUTH_DISABLED,
-            translation_placeholders=_placeholders(entry),
-            data={"entry_id": entry.entry_id},
-        )
-    elif auth_required is True:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_AUTH_DISABLED, entry))
-
-
-@callback
-def async_create_write_token_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Tell the user to add the write token through Reconfigure."""
+    """Raise the issue ``kind`` of the entry while ``active``; drop it otherwise."""
+    if not active:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+        return
     ir.async_create_issue(
         hass,
         DOMAIN,
-        issue_id(ISSUE_WRITE_TOKEN, entry),
-        is_fixable=False,
-        is_persistent=False,
+        issue_id(kind, entry),
+        is_fixable=kind == AUTH_DISABLED,
         severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_WRITE_TOKEN,
-        translation_placeholders=_placeholders(entry),
-    )
-
-
-@callback
-def async_delete_write_token_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Remove the issue once actions can succeed."""
-    ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_WRITE_TOKEN, entry))
-
-
-@callback
-def async_create_rate_limited_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Explain that another client keeps the device at its request limit."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id(ISSUE_RATE_LIMITED, entry),
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_RATE_LIMITED,
+        translation_key=kind,
         translation_placeholders={
-            **_placeholders(entry),
-            "minutes": f"{RATE_LIMITED_AFTER.total_seconds() / 60:.0f}",
+            "name": entry.title,
+            "host": str(entry.data[CONF_HOST]),
+            **placeholders,
         },
+        data={"entry_id": entry.entry_id},
+        **issue_entry(entry),
     )
 
 
 @callback
-def async_delete_rate_limited_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Drop the issue: the device answers normally again."""
-    ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_RATE_LIMITED, entry))
-
-
-@callback
-def async_delete_device_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Drop the issues that describe a loaded entry's device."""
-    for kind in (ISSUE_AUTH_DISABLED, ISSUE_RATE_LIMITED):
+def async_delete_issues(
+    hass: HomeAssistant, entry: ConfigEntry, kinds: tuple[str, ...] = DEVICE_STATE
+) -> None:
+    """Drop the entry's issues of ``kinds``."""
+    for kind in kinds:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))

@@ -1,10 +1,8 @@
-"""Config entry migration: entries of HA core's and the vendor's integration load here.
+"""Entries of HA core's and the vendor's integration load here unchanged.
 
-All three integrations share the domain and VERSION 1. Core's 2026.11 flow
-creates MINOR_VERSION 3 entries, keyed by the bare MAC; older core entries
-(2026.10) and the vendor's custom integration (v0.2.0) are MINOR_VERSION 1.
-The steps below mirror core's migration so that an entry migrated here is
-exactly what core would have made of it: switching back keeps working.
+All three share the domain and VERSION 1. Core 2026.11 writes MINOR_VERSION 3,
+keyed by the bare MAC; older core entries and the vendor's (v0.2.0) are 1.
+These steps do what core's migration does, so switching back keeps working.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .const import DOMAIN
-from .coordinator import WattwaechterConfigEntry
+from .coordinator import WattwaechterConfigEntry, device_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,15 +46,11 @@ async def async_migrate_entry(
     return True
 
 
-def _device_id(entry: WattwaechterConfigEntry) -> str:
-    return str(entry.data.get(CONF_DEVICE_ID) or entry.unique_id or "")
-
-
 async def _async_migrate_to_bare_mac(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Turn a WWGW-<MAC> (or WWP-<MAC>) device ID into the bare MAC."""
-    old_id = _device_id(entry)
+    old_id = device_id(entry)
     new_id = old_id.rpartition("-")[2]
     if new_id == old_id:
         return
@@ -95,9 +89,9 @@ async def _async_migrate_vendor_unique_ids(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Rename the vendor's Wi-Fi network sensor and update entity to core's IDs."""
-    device_id = _device_id(entry)
+    prefix = device_id(entry)
     renames = {
-        f"{device_id}{old}": f"{device_id}{new}" for old, new in VENDOR_RENAMES.items()
+        f"{prefix}{old}": f"{prefix}{new}" for old, new in VENDOR_RENAMES.items()
     }
     await _async_rewrite_unique_ids(hass, entry, renames.get)
 
@@ -128,7 +122,7 @@ def _enable_gas_power(hass: HomeAssistant, entry: WattwaechterConfigEntry) -> No
         return
     registry = er.async_get(hass)
     entity_id = registry.async_get_entity_id(
-        SENSOR_DOMAIN, DOMAIN, f"{_device_id(entry)}_{OBIS_GAS_POWER}"
+        SENSOR_DOMAIN, DOMAIN, f"{device_id(entry)}_{OBIS_GAS_POWER}"
     )
     entity_entry = registry.async_get(entity_id) if entity_id else None
     if (

@@ -1,9 +1,10 @@
 """The OBIS register table: what each code the device reports means in HA.
 
-Electricity registers arrive in short ``C.D.E`` form (``1.8.0``), gas and water
-registers in full ``A-B:C.D.E`` form (``7-0:3.0.0``). Known codes get a
-description with translation key, unit, classes and precision; unknown codes
-get one inferred from their unit (see ``generic_description``).
+Electricity registers arrive as ``C.D.E`` (``1.8.0``), gas and water ones as
+``A-B:C.D.E`` (``7-0:3.0.0``). Known codes get a description (translated name,
+unit, classes, precision, the plausible range of a reading); unknown codes get
+one inferred from their unit, disabled by default, named as the device names
+them. Identifier registers (meter address, serial, firmware ID) get no entity.
 """
 
 from __future__ import annotations
@@ -11,252 +12,142 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
-    SensorDeviceClass,
+    SensorDeviceClass as Device,
     SensorEntityDescription,
-    SensorStateClass,
+    SensorStateClass as State,
 )
-from homeassistant.const import (
-    EntityCategory,
-    UnitOfApparentPower,
-    UnitOfElectricCurrent,
-    UnitOfElectricPotential,
-    UnitOfEnergy,
-    UnitOfFrequency,
-    UnitOfPower,
-    UnitOfReactivePower,
-    UnitOfVolume,
-    UnitOfVolumeFlowRate,
-)
+from homeassistant.const import EntityCategory
 
-from .api import ObisValue
+from .api.models import ObisValue
 
-# HA 2025.5 added UnitOfReactiveEnergy; the string is the same on every version.
-KVARH = "kvarh"
-# Reactive energy has its own device class from HA 2025.5 on; older versions
-# show those registers without one.
-REACTIVE_ENERGY: SensorDeviceClass | None = getattr(
-    SensorDeviceClass, "REACTIVE_ENERGY", None
-)
-MEASUREMENT = SensorStateClass.MEASUREMENT
-TOTAL_INCREASING = SensorStateClass.TOTAL_INCREASING
-PHASES = ("L1", "L2", "L3")
+IDENTIFIERS = frozenset({"0.0.0", "0.0.1", "0.2.0", "96.1.0", "96.1.1"})
+# HA 2025.5 added reactive energy (kvarh) as a device class.
+REACTIVE_ENERGY: Device | None = getattr(Device, "REACTIVE_ENERGY", None)
+
+# Unit, device class, state class, precision and the largest plausible
+# magnitude of a reading (a household connection; beyond it a misread).
+_UNITS: dict[str, tuple[Device | None, State | None, int, float]] = {
+    "kWh": (Device.ENERGY, State.TOTAL_INCREASING, 2, 1e9),
+    "kvarh": (REACTIVE_ENERGY, State.TOTAL_INCREASING, 2, 1e9),
+    "m³": (None, State.TOTAL, 3, 1e9),
+    "W": (Device.POWER, State.MEASUREMENT, 0, 100_000),
+    "kW": (Device.POWER, State.MEASUREMENT, 3, 100),
+    "var": (Device.REACTIVE_POWER, State.MEASUREMENT, 0, 100_000),
+    "VA": (Device.APPARENT_POWER, State.MEASUREMENT, 0, 100_000),
+    "V": (Device.VOLTAGE, State.MEASUREMENT, 1, 1_000),
+    "A": (Device.CURRENT, State.MEASUREMENT, 2, 1_000),
+    "Hz": (Device.FREQUENCY, State.MEASUREMENT, 2, 100),
+    "m³/h": (Device.VOLUME_FLOW_RATE, State.MEASUREMENT, 3, 100),
+    "": (Device.POWER_FACTOR, State.MEASUREMENT, 3, 1),
+}
+_VOLUME = {"7": Device.GAS, "8": Device.WATER, "9": Device.WATER}
 
 
 @dataclass(frozen=True, kw_only=True)
 class ObisSensorDescription(SensorEntityDescription):
     """A sensor for one OBIS register."""
 
-    is_energy_total: bool = False
+    limit: float | None = None
+    """Readings of a larger magnitude are misreads, held back like glitches."""
+    text: bool = False
+    """Shown as the device writes it (a status code), not as a number."""
+
+    @property
+    def is_total(self) -> bool:
+        """Return True for a meter total, which the glitch guard watches."""
+        return self.state_class in (State.TOTAL, State.TOTAL_INCREASING)
 
 
-def _energy(code: str, key: str, *, enabled: bool = True) -> ObisSensorDescription:
-    return ObisSensorDescription(
-        key=code,
-        translation_key=key,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=TOTAL_INCREASING,
-        suggested_display_precision=2,
-        entity_registry_enabled_default=enabled,
-        is_energy_total=True,
-    )
-
-
-def _reactive_energy(code: str, key: str) -> ObisSensorDescription:
-    return ObisSensorDescription(
-        key=code,
-        translation_key=key,
-        native_unit_of_measurement=KVARH,
-        device_class=REACTIVE_ENERGY,
-        state_class=TOTAL_INCREASING,
-        suggested_display_precision=2,
-        entity_registry_enabled_default=False,
-    )
-
-
-def _measurement(
+def _known(
     code: str,
     key: str | None,
-    unit: str | None,
-    device_class: SensorDeviceClass | None,
-    precision: int,
+    unit: str,
     *,
     phase: str | None = None,
     enabled: bool = True,
+    precision: int | None = None,
+    device_class: Device | None = None,
 ) -> ObisSensorDescription:
+    default_class, state_class, default_precision, limit = _UNITS[unit]
     return ObisSensorDescription(
         key=code,
         translation_key=key,
         translation_placeholders={"phase": phase} if phase else None,
-        native_unit_of_measurement=unit,
-        device_class=device_class,
-        state_class=MEASUREMENT,
-        suggested_display_precision=precision,
+        native_unit_of_measurement=unit or None,
+        device_class=device_class or default_class,
+        state_class=state_class,
+        suggested_display_precision=(
+            default_precision if precision is None else precision
+        ),
         entity_registry_enabled_default=enabled,
+        limit=limit,
     )
 
 
-def _phased(
-    codes: tuple[str, str, str],
-    key: str,
-    unit: str | None,
-    device_class: SensorDeviceClass,
-    precision: int,
-    *,
-    enabled: bool = True,
+def _phases(
+    codes: str, key: str, unit: str, *, enabled: bool = True
 ) -> list[ObisSensorDescription]:
     return [
-        _measurement(
-            code, key, unit, device_class, precision, phase=phase, enabled=enabled
-        )
-        for code, phase in zip(codes, PHASES, strict=True)
+        _known(code, key, unit, phase=f"L{n}", enabled=enabled)
+        for n, code in enumerate(codes.split(), start=1)
     ]
 
 
-W = UnitOfPower.WATT
-POWER = SensorDeviceClass.POWER
+def _status(code: str, key: str) -> ObisSensorDescription:
+    return ObisSensorDescription(
+        key=code,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        text=True,
+    )
 
-_DESCRIPTIONS: list[ObisSensorDescription] = [
-    _energy("1.8.0", "import_total"),
-    _energy("2.8.0", "export_total"),
-    *(_energy(f"1.8.{n}", f"import_tariff_{n}") for n in (1, 2, 3, 4)),
-    *(_energy(f"2.8.{n}", f"export_tariff_{n}") for n in (1, 2, 3, 4)),
-    _energy("15.8.0", "absolute_energy", enabled=False),
-    _reactive_energy("3.8.0", "reactive_energy_import"),
-    _reactive_energy("4.8.0", "reactive_energy_export"),
-    *(
-        _reactive_energy(f"{q + 4}.8.0", f"reactive_energy_quadrant_{q}")
-        for q in (1, 2, 3, 4)
-    ),
-    _measurement("16.7.0", "active_power", W, POWER, 0),
-    *_phased(("36.7.0", "56.7.0", "76.7.0"), "active_power_phase", W, POWER, 0),
-    *_phased(("21.7.0", "41.7.0", "61.7.0"), "import_power_phase", W, POWER, 0),
-    *_phased(("22.7.0", "42.7.0", "62.7.0"), "export_power_phase", W, POWER, 0),
-    _measurement("1.7.0", "import_power", W, POWER, 0),
-    _measurement("2.7.0", "export_power", W, POWER, 0),
-    _measurement("15.7.0", "absolute_power", W, POWER, 0, enabled=False),
-    _measurement("1.6.0", "maximum_demand", UnitOfPower.KILO_WATT, POWER, 3),
-    *_phased(
-        ("32.7.0", "52.7.0", "72.7.0"),
-        "voltage_phase",
-        UnitOfElectricPotential.VOLT,
-        SensorDeviceClass.VOLTAGE,
-        1,
-    ),
-    *_phased(
-        ("31.7.0", "51.7.0", "71.7.0"),
-        "current_phase",
-        UnitOfElectricCurrent.AMPERE,
-        SensorDeviceClass.CURRENT,
-        2,
-    ),
-    _measurement(
-        "14.7.0", "frequency", UnitOfFrequency.HERTZ, SensorDeviceClass.FREQUENCY, 2
-    ),
-    _measurement("13.7.0", "power_factor", None, SensorDeviceClass.POWER_FACTOR, 3),
-    *_phased(
-        ("33.7.0", "53.7.0", "73.7.0"),
-        "power_factor_phase",
-        None,
-        SensorDeviceClass.POWER_FACTOR,
-        3,
-        enabled=False,
-    ),
-    _measurement(
-        "3.7.0",
-        "reactive_power_import",
-        UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-        SensorDeviceClass.REACTIVE_POWER,
-        0,
-    ),
-    _measurement(
-        "4.7.0",
-        "reactive_power_export",
-        UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-        SensorDeviceClass.REACTIVE_POWER,
-        0,
-    ),
-    _measurement(
-        "9.7.0",
-        "apparent_power_import",
-        UnitOfApparentPower.VOLT_AMPERE,
-        SensorDeviceClass.APPARENT_POWER,
-        0,
-    ),
-    _measurement(
-        "10.7.0",
-        "apparent_power_export",
-        UnitOfApparentPower.VOLT_AMPERE,
-        SensorDeviceClass.APPARENT_POWER,
-        0,
-    ),
-    # Gas (medium 7) and water (medium 8) meters of the WattWächter Gas/Wasser.
-    ObisSensorDescription(
-        key="7-0:3.0.0",
-        translation_key="gas_consumption",
-        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
-        device_class=SensorDeviceClass.GAS,
-        state_class=TOTAL_INCREASING,
-        suggested_display_precision=3,
-        is_energy_total=True,
-    ),
-    _measurement(
-        "7-0:43.0.0",
-        "gas_flow_rate",
-        UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR,
-        SensorDeviceClass.VOLUME_FLOW_RATE,
-        3,
-    ),
-    _measurement("7-0:16.7.0", "gas_power", UnitOfPower.KILO_WATT, POWER, 3),
-    ObisSensorDescription(
-        key="8-0:1.0.0",
-        translation_key="water_consumption",
-        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
-        device_class=SensorDeviceClass.WATER,
-        state_class=TOTAL_INCREASING,
-        suggested_display_precision=3,
-        is_energy_total=True,
-    ),
-    _measurement(
-        "8-0:2.0.0",
-        "water_flow_rate",
-        UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR,
-        SensorDeviceClass.VOLUME_FLOW_RATE,
-        3,
-    ),
-]
 
-KNOWN_OBIS: dict[str, ObisSensorDescription] = {d.key: d for d in _DESCRIPTIONS}
-
-# Identifier registers: meter address, firmware revision, serial number. They
-# are kept as disabled diagnostic sensors and redacted in diagnostics.
-IDENTIFIER_OBIS = frozenset({"0.0.0", "0.0.1", "0.2.0", "96.1.0", "96.1.1"})
-
-_UNIT_CLASSES: dict[str, tuple[SensorDeviceClass, SensorStateClass]] = {
-    UnitOfPower.WATT: (POWER, MEASUREMENT),
-    UnitOfPower.KILO_WATT: (POWER, MEASUREMENT),
-    UnitOfElectricPotential.VOLT: (SensorDeviceClass.VOLTAGE, MEASUREMENT),
-    UnitOfElectricCurrent.AMPERE: (SensorDeviceClass.CURRENT, MEASUREMENT),
-    UnitOfFrequency.HERTZ: (SensorDeviceClass.FREQUENCY, MEASUREMENT),
-    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: (
-        SensorDeviceClass.REACTIVE_POWER,
-        MEASUREMENT,
-    ),
-    UnitOfApparentPower.VOLT_AMPERE: (SensorDeviceClass.APPARENT_POWER, MEASUREMENT),
-    UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR: (
-        SensorDeviceClass.VOLUME_FLOW_RATE,
-        MEASUREMENT,
-    ),
-}
-_CUMULATIVE_UNITS: dict[str, SensorDeviceClass | None] = {
-    UnitOfEnergy.KILO_WATT_HOUR: SensorDeviceClass.ENERGY,
-    UnitOfEnergy.WATT_HOUR: SensorDeviceClass.ENERGY,
-    KVARH: REACTIVE_ENERGY,
-}
-_VOLUME_BY_MEDIUM = {
-    "7": SensorDeviceClass.GAS,
-    "8": SensorDeviceClass.WATER,
-    "9": SensorDeviceClass.WATER,
+KNOWN_OBIS: dict[str, ObisSensorDescription] = {
+    d.key: d
+    for d in (
+        _known("1.8.0", "import_total", "kWh"),
+        _known("2.8.0", "export_total", "kWh"),
+        *(_known(f"1.8.{n}", f"import_tariff_{n}", "kWh") for n in range(1, 5)),
+        *(_known(f"2.8.{n}", f"export_tariff_{n}", "kWh") for n in range(1, 5)),
+        _known("15.8.0", "absolute_energy", "kWh", enabled=False),
+        _known("3.8.0", "reactive_energy_import", "kvarh", enabled=False),
+        _known("4.8.0", "reactive_energy_export", "kvarh", enabled=False),
+        *(
+            _known(
+                f"{q + 4}.8.0", f"reactive_energy_quadrant_{q}", "kvarh", enabled=False
+            )
+            for q in range(1, 5)
+        ),
+        _known("16.7.0", "active_power", "W"),
+        *_phases("36.7.0 56.7.0 76.7.0", "active_power_phase", "W"),
+        *_phases(
+            "21.7.0 41.7.0 61.7.0", "active_power_import_phase", "W", enabled=False
+        ),
+        *_phases(
+            "22.7.0 42.7.0 62.7.0", "active_power_export_phase", "W", enabled=False
+        ),
+        _known("1.7.0", "active_power_import", "W"),
+        _known("2.7.0", "active_power_export", "W"),
+        _known("15.7.0", "absolute_power", "W", enabled=False),
+        _known("1.6.0", "maximum_demand", "kW", precision=2),
+        *_phases("32.7.0 52.7.0 72.7.0", "voltage_phase", "V"),
+        *_phases("31.7.0 51.7.0 71.7.0", "current_phase", "A"),
+        _known("14.7.0", "frequency", "Hz"),
+        _known("13.7.0", None, ""),
+        *_phases("33.7.0 53.7.0 73.7.0", "power_factor_phase", "", enabled=False),
+        _known("3.7.0", "reactive_power_import", "var"),
+        _known("4.7.0", "reactive_power_export", "var"),
+        _known("9.7.0", "apparent_power_import", "VA"),
+        _known("10.7.0", "apparent_power_export", "VA"),
+        _known("7-0:3.0.0", "gas_consumption", "m³", device_class=Device.GAS),
+        _known("7-0:43.0.0", "gas_flow_rate", "m³/h"),
+        _known("7-0:16.7.0", "gas_power", "kW"),
+        _known("8-0:1.0.0", "water_consumption", "m³", device_class=Device.WATER),
+        _known("8-0:2.0.0", "water_flow_rate", "m³/h"),
+        _status("96.5.0", "operating_status"),
+        _status("94.91.0", "status_word"),
+    )
 }
 
 
@@ -268,43 +159,46 @@ def split_code(code: str) -> tuple[str, list[str]]:
     return "1", code.split(".")
 
 
-def generic_description(register: ObisValue) -> ObisSensorDescription:
-    """Describe a register without a table entry from its unit.
+def is_identifier(code: str) -> bool:
+    """Return True for a register that only identifies the meter."""
+    return ".".join(split_code(code)[1]) in IDENTIFIERS
 
-    Only electricity x.8.y registers are cumulative; other kWh registers (such
-    as a maximum demand) must not become totals, or statistics go wrong.
+
+def generic_description(register: ObisValue) -> ObisSensorDescription:
+    """Describe a register without a table entry, from its unit (as core does).
+
+    Only electricity x.8.y registers and gas/water m³ registers are totals; a
+    register without a unit is shown as the device writes it, without a state
+    class, so HA keeps no statistics of a status code.
     """
-    code = register.code
-    name = register.name or f"OBIS {code}"
-    if code in IDENTIFIER_OBIS or isinstance(register.value, str):
-        return ObisSensorDescription(
-            key=code,
-            name=name,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            entity_registry_enabled_default=False,
-        )
-    medium, parts = split_code(code)
+    medium, parts = split_code(register.code)
+    name = register.name or f"OBIS {register.code}"
     unit = register.unit
-    device_class: SensorDeviceClass | None = None
-    state_class: SensorStateClass | None = MEASUREMENT
-    if (
-        unit in _CUMULATIVE_UNITS
-        and medium == "1"
-        and len(parts) == 3
-        and parts[1] == "8"
+    units = _UNITS.get(unit) if unit else None
+    if units is None or isinstance(register.value, str):
+        return ObisSensorDescription(
+            key=register.code,
+            name=name,
+            native_unit_of_measurement=None
+            if isinstance(register.value, str)
+            else unit or None,
+            entity_registry_enabled_default=False,
+            text=not unit or isinstance(register.value, str),
+        )
+    device_class, state_class, _, limit = units
+    if state_class is State.TOTAL_INCREASING and not (
+        medium == "1" and len(parts) == 3 and parts[1] == "8"
     ):
-        device_class, state_class = _CUMULATIVE_UNITS[unit], TOTAL_INCREASING
-    elif unit == UnitOfVolume.CUBIC_METERS and medium in _VOLUME_BY_MEDIUM:
-        device_class, state_class = _VOLUME_BY_MEDIUM[medium], TOTAL_INCREASING
-    elif unit in _UNIT_CLASSES:
-        device_class, state_class = _UNIT_CLASSES[unit]
-    elif unit in _CUMULATIVE_UNITS:
-        state_class = None  # an energy value that is not a running total
+        device_class = state_class = None  # an energy value that is no total
+    if unit == "m³":
+        device_class = _VOLUME.get(medium)
+        state_class = State.TOTAL_INCREASING if device_class else None
     return ObisSensorDescription(
-        key=code,
+        key=register.code,
         name=name,
-        native_unit_of_measurement=unit or None,
+        native_unit_of_measurement=unit,
         device_class=device_class,
         state_class=state_class,
         entity_registry_enabled_default=False,
+        limit=limit,
     )

@@ -1,4 +1,4 @@
-"""Fix flows of the repair issues (see ``issues.py``)."""
+"""The fix flow of the ``auth_disabled`` issue: turn API authentication on."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
+from homeassistant.exceptions import HomeAssistantError
 
 from .coordinator import WattwaechterConfigEntry
-from .issues import ISSUE_AUTH_DISABLED
-from .security import SecureError, async_enable_auth
+from .issues import AUTH_DISABLED
+from .security import async_enable_auth
 
 
 class EnableAuthRepairFlow(RepairsFlow):
@@ -21,15 +22,6 @@ class EnableAuthRepairFlow(RepairsFlow):
     def __init__(self, entry_id: str) -> None:
         """Fix the device of one entry."""
         self._entry_id = entry_id
-
-    def _entry(self) -> WattwaechterConfigEntry | None:
-        """Return the entry while it is loaded."""
-        entry: WattwaechterConfigEntry | None = (
-            self.hass.config_entries.async_get_entry(self._entry_id)
-        )
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return None
-        return entry
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -41,15 +33,17 @@ class EnableAuthRepairFlow(RepairsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> FlowResult:
         """Generate, confirm and store tokens, turn auth on, read back."""
-        entry = self._entry()
-        if entry is None:
+        entry: WattwaechterConfigEntry | None = (
+            self.hass.config_entries.async_get_entry(self._entry_id)
+        )
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
                 await async_enable_auth(self.hass, entry)
-            except SecureError as err:
-                errors["base"] = err.key
+            except HomeAssistantError as err:
+                errors["base"] = err.translation_key or "unknown"
             else:
                 return self.async_create_entry(data={})
         return self.async_show_form(
@@ -69,6 +63,6 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Return the fix flow of an issue."""
     entry_id = (data or {}).get("entry_id")
-    if issue_id.startswith(f"{ISSUE_AUTH_DISABLED}_") and isinstance(entry_id, str):
+    if issue_id.startswith(f"{AUTH_DISABLED}_") and isinstance(entry_id, str):
         return EnableAuthRepairFlow(entry_id)
     return ConfirmRepairFlow()

@@ -1,216 +1,140 @@
 """New API tokens for a device: rotation, and turning authentication on.
 
-Both use the device's two-phase change: ``POST /auth/tokens/generate`` makes a
-pending pair, ``POST /auth/tokens/confirm`` (authenticated with the current
-WRITE token) activates it. Nothing is stored before the device confirmed.
+Both use the device's two-phase change: ``generate`` makes a pending pair,
+``confirm`` (with the current WRITE token) activates it. Nothing is stored
+before the device confirmed, and every step leaves Home Assistant able to
+reach the device with what the entry holds:
 
-Every step is ordered so that Home Assistant can always reach the device with
-what the entry holds:
-
-Rotation (``async_rotate_tokens``)
-  1. generate; 2. confirm; 3. store the pair (READ as ``token``, WRITE as
-  ``write_token``). When confirm's answer is lost, the device may or may not
-  have switched: a read with the new pair, then with the old one, tells which
-  works, and that one is kept.
-
-Turning authentication on (``async_enable_auth``, the repair fix flow)
-  1. generate; 2. confirm (auth is still off: any token works); 3. store the
-  new pair, which also works while auth is off; 4. ``POST /settings
-  {"api_auth_required": true}`` with the new WRITE token; 5. read the settings
-  back with the new READ token. A failure at 1 or 2 leaves everything as it
-  was; a failure at 4 leaves auth off with the new tokens stored (they will be
-  the right ones when auth is turned on later); a lost answer at 4 is settled
-  by the read at 5.
-
-The entry's tokens change while loaded, without a reload: the client gets the
-new pair at once. The entry's token lock is held meanwhile, so a poll refused
-with an old token is asked again instead of starting a reauth.
+* rotation: generate, confirm, store. When confirm's answer is lost, a read
+  with the new pair, then with the old one, tells which the device took.
+* turning auth on (the repair): generate, confirm (auth is off, any token
+  works), store, ``api_auth_required: true`` with the new WRITE token, read
+  back with the new READ token; a lost answer is settled by the read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import logging
 
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import (
-    CAUSE_ACTION,
-    PendingTokens,
-    Priority,
+from .api.budget import Priority
+from .api.client import WattwaechterClient
+from .api.errors import (
     WattwaechterAuthError,
     WattwaechterBadResponseError,
-    WattwaechterClient,
     WattwaechterConnectionError,
     WattwaechterError,
-    WattwaechterInvalidTokenError,
-    clean_token,
-    request_cause,
+    WattwaechterInvalidInputError,
 )
-from .const import CONF_WRITE_TOKEN, DOMAIN
+from .api.inputs import clean_token
+from .const import CONF_WRITE_TOKEN
 from .coordinator import WattwaechterConfigEntry
-from .helpers import action_error, action_error_for
-from .issues import async_delete_write_token_issue
+from .errors import action_error
+from .issues import WRITE_TOKEN, async_set_issue
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class SecureError(HomeAssistantError):
-    """Turning authentication on stopped; ``translation_key`` tells where."""
-
-    def __init__(self, key: str, host: str) -> None:
-        """Name the step that failed."""
-        super().__init__(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders={"host": host},
-        )
-        self.key = key
+ACTION = Priority.ACTION
 
 
 async def async_rotate_tokens(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Give the device a new token pair; raise a translated HomeAssistantError."""
-    # Every request, the probes too, is the user's action for the budget.
-    with request_cause(CAUSE_ACTION):
-        await _async_rotate(hass, entry)
-    _LOGGER.info("WattWächter at %s has new API tokens", entry.runtime_data.client.host)
-
-
-async def _async_rotate(hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
-    """Generate, confirm (or find out), store."""
-    runtime = entry.runtime_data
-    client = runtime.client
-    async with runtime.token_lock:
+    client = entry.runtime_data.client
+    try:
+        pair = await _async_generate(client)
         try:
-            pending = _complete(await client.generate_tokens())
-        except WattwaechterError as err:
-            raise action_error_for(hass, entry, err) from err
-        try:
-            await client.confirm_tokens(pending.write)
+            await client.confirm_tokens(pair[1], ACTION)
         except WattwaechterConnectionError as err:
-            # The answer is lost: did the device switch before it went?
             _LOGGER.info(
-                "WattWächter at %s: the answer to the token confirmation was "
-                "lost (%s); checking which tokens it accepts",
+                "The answer of %s to the new tokens was lost (%s); asking which "
+                "tokens it accepts",
                 client.host,
                 err,
             )
-            if not await _new_tokens_work(hass, client, pending):
+            if not await _async_new_pair_works(hass, client, pair):
                 raise action_error("rotation_not_applied", client.host) from err
-        except WattwaechterError as err:
-            raise action_error_for(hass, entry, err) from err
-        _store(hass, entry, pending)
+    except WattwaechterError as err:
+        raise action_error(err, client.host) from err
+    _store(hass, entry, pair)
+    _LOGGER.info("The WattWächter at %s has new API tokens", client.host)
 
 
 async def async_enable_auth(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
-    """Turn the device's API authentication on with a new token pair.
-
-    Raises ``SecureError`` naming the step that failed; the device stays
-    reachable with what the entry then holds.
-    """
-    with request_cause(CAUSE_ACTION):
-        await _async_enable_auth(hass, entry)
-    _LOGGER.info(
-        "WattWächter at %s: API authentication is on", entry.runtime_data.client.host
-    )
-
-
-async def _async_enable_auth(
-    hass: HomeAssistant, entry: WattwaechterConfigEntry
-) -> None:
-    """Generate, confirm, store, turn on, read back."""
+    """Turn API authentication on with a new pair; the error names the step."""
     runtime = entry.runtime_data
     client = runtime.client
-    host = client.host
-    async with runtime.token_lock:
-        try:
-            pending = _complete(await client.generate_tokens())
-            await client.confirm_tokens(pending.write)
-        except WattwaechterError as err:
-            # Nothing changed that matters: auth is still off.
-            raise SecureError("secure_tokens_failed", host) from err
-        _store(hass, entry, pending)
-        try:
-            await client.update_settings({"api_auth_required": True})
-        except WattwaechterConnectionError:
-            # Maybe applied, maybe not: the read below tells.
-            pass
-        except WattwaechterError as err:
-            raise SecureError("secure_enable_failed", host) from err
-        try:
-            # Read back with the new READ token; the settings (and with them
-            # the repair issue) are updated from the answer.
-            settings = await runtime.controls.async_refresh_settings()
-        except WattwaechterError as err:
-            raise SecureError("secure_verify_failed", host) from err
+    try:
+        pair = await _async_generate(client)
+        await client.confirm_tokens(pair[1], ACTION)
+    except WattwaechterError as err:
+        raise action_error("secure_tokens_failed", client.host) from err
+    _store(hass, entry, pair)
+    try:
+        await client.update_settings({"api_auth_required": True}, ACTION)
+    except WattwaechterConnectionError:
+        pass  # maybe applied: the read below tells
+    except WattwaechterError as err:
+        raise action_error("secure_enable_failed", client.host) from err
+    try:
+        settings = await client.settings(ACTION)
+    except WattwaechterError as err:
+        raise action_error("secure_verify_failed", client.host) from err
+    runtime.settings.async_set_updated_data(settings)
     if settings.api_auth_required is not True:
-        raise SecureError("secure_enable_failed", host)
+        raise action_error("secure_enable_failed", client.host)
+    _LOGGER.info("The WattWächter at %s requires API tokens now", client.host)
 
 
-@dataclass(frozen=True, slots=True)
-class _Pair:
-    """A complete token pair."""
+async def _async_generate(client: WattwaechterClient) -> tuple[str, str]:
+    """Return a new pair, checked before it is confirmed.
 
-    read: str
-    write: str
-
-
-def _complete(pending: PendingTokens) -> _Pair:
-    """Return the generated pair, checked before it is confirmed.
-
-    A pair the client could not send (missing, or with characters no header
-    may carry) is refused here: confirmed, it would lock Home Assistant out.
+    A pair the client could not send would lock Home Assistant out once
+    confirmed, so it is refused here.
     """
+    pending = await client.generate_tokens(ACTION)
     try:
         read, write = clean_token(pending.read_token), clean_token(pending.write_token)
-    except WattwaechterInvalidTokenError as err:
+    except WattwaechterInvalidInputError as err:
         raise WattwaechterBadResponseError("the device sent unusable tokens") from err
     if read is None or write is None:
         raise WattwaechterBadResponseError("the device sent no complete token pair")
-    return _Pair(read, write)
+    return read, write
 
 
-async def _new_tokens_work(
-    hass: HomeAssistant, client: WattwaechterClient, pending: _Pair
+async def _async_new_pair_works(
+    hass: HomeAssistant, client: WattwaechterClient, pair: tuple[str, str]
 ) -> bool:
-    """Return True when the device takes the new pair, False when the old one.
-
-    Raises when it answers neither (then nothing is known, nothing is stored).
-    """
+    """Return True when the device takes the new pair, False when the old one."""
     probe = WattwaechterClient(
         client.host,
         async_get_clientsession(hass),
-        read_token=pending.read,
-        write_token=pending.write,
-        gate=client.gate,
+        read_token=pair[0],
+        write_token=pair[1],
+        budget=client.budget,
     )
-    try:
-        await probe.settings(Priority.ACTION)
-    except WattwaechterAuthError:
-        pass
-    except WattwaechterError as err:
-        raise action_error("rotation_unknown", client.host) from err
-    else:
-        # With auth off both pairs are accepted; the new one is then as good.
-        return True
-    try:
-        await client.settings(Priority.ACTION)
-    except WattwaechterError as err:
-        raise action_error("rotation_unknown", client.host) from err
-    return False
+    for candidate, new in ((probe, True), (client, False)):
+        try:
+            await candidate.settings(ACTION)
+        except WattwaechterAuthError:
+            continue
+        except WattwaechterError as err:
+            raise action_error("rotation_unknown", client.host) from err
+        return new
+    raise action_error("rotation_unknown", client.host)
 
 
-def _store(hass: HomeAssistant, entry: WattwaechterConfigEntry, pair: _Pair) -> None:
-    """Keep the pair in the entry and use it from now on."""
-    entry.runtime_data.client.set_tokens(pair.read, pair.write)
+def _store(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry, pair: tuple[str, str]
+) -> None:
+    """Keep the pair in the entry and use it from now on (no reload)."""
+    entry.runtime_data.client.set_tokens(*pair)
     hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_TOKEN: pair.read, CONF_WRITE_TOKEN: pair.write}
+        entry, data={**entry.data, CONF_TOKEN: pair[0], CONF_WRITE_TOKEN: pair[1]}
     )
-    async_delete_write_token_issue(hass, entry)
+    async_set_issue(hass, entry, WRITE_TOKEN, False)

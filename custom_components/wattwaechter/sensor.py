@@ -1,10 +1,12 @@
-"""Sensors: one per OBIS register the meter reports, plus system diagnostics."""
+"""Sensors: one per OBIS register the meter reports, plus the device's own state."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import logging
+from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -16,108 +18,102 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
-    UnitOfEnergy,
     UnitOfInformation,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api import MeterReading, SystemInfo
+from .api.models import LedStatus, MeterReading, SystemInfo
 from .coordinator import (
-    ControlsCoordinator,
     MeterCoordinator,
-    SystemCoordinator,
     WattwaechterConfigEntry,
+    WattwaechterCoordinator,
 )
 from .entity import WattwaechterEntity
-from .guard import MAX_FLOW_M3H, MAX_POWER_KW, CounterGuard, Verdict
-from .obis import KNOWN_OBIS, ObisSensorDescription, generic_description
+from .guard import CounterGuard, Verdict
+from .obis import (
+    KNOWN_OBIS,
+    ObisSensorDescription,
+    generic_description,
+    is_identifier,
+    split_code,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
-# ``/system/led`` status values, lower-cased as HA enum options.
-LED_STATES: list[str] = [
+LED_STATES = [
     "none",
     "ok",
     "startup",
     "info",
+    "meter_attention",
     "ble_active",
     "ble_connected",
     "ota_active",
     "error",
     "reset_pending",
 ]
+TARIFFS = [f"1.8.{n}" for n in range(1, 10)]
+OTHER_MEDIA = {"gas": ("8", "9"), "water": ("7",)}
+"""OBIS media (value group A) a gas/water device no longer meters, by medium."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class SystemSensorDescription(SensorEntityDescription):
-    """A diagnostic sensor fed by ``/system/info``."""
+class DeviceSensorDescription[DataT](SensorEntityDescription):
+    """A sensor of the device itself, fed by one coordinator."""
 
-    value_fn: Callable[[SystemInfo], StateType]
+    value_fn: Callable[[DataT], StateType | datetime]
 
 
-SYSTEM_SENSORS: tuple[SystemSensorDescription, ...] = (
-    SystemSensorDescription(
-        key="wifi_signal",
-        translation_key="wifi_signal",
+def _diagnostic(
+    key: str, value_fn: Callable[[SystemInfo], StateType], **kwargs: Any
+) -> DeviceSensorDescription[SystemInfo]:
+    kwargs.setdefault("translation_key", key)
+    return DeviceSensorDescription(
+        key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+SYSTEM_SENSORS: tuple[DeviceSensorDescription[SystemInfo], ...] = (
+    _diagnostic(
+        "wifi_signal",
+        lambda info: info.signal_strength,
+        translation_key=None,  # named by its device class, as core does
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.signal_strength,
     ),
-    SystemSensorDescription(
-        key="ssid",
-        translation_key="ssid",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.ssid,
-    ),
-    SystemSensorDescription(
-        key="ip_address",
-        translation_key="ip_address",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.ip_address,
-    ),
-    SystemSensorDescription(
-        key="mdns_name",
-        translation_key="mdns_name",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.mdns_name,
-    ),
-    SystemSensorDescription(
-        key="firmware_version",
-        translation_key="firmware_version",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.firmware,
-    ),
-    SystemSensorDescription(
-        key="free_heap",
-        translation_key="free_heap",
+    _diagnostic("ssid", lambda info: info.ssid),
+    _diagnostic("ip_address", lambda info: info.ip_address),
+    _diagnostic("mdns_name", lambda info: info.mdns_name),
+    _diagnostic("firmware_version", lambda info: info.firmware),
+    _diagnostic(
+        "free_heap",
+        lambda info: info.free_heap,
         native_unit_of_measurement=UnitOfInformation.BYTES,
         device_class=SensorDeviceClass.DATA_SIZE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
         suggested_display_precision=0,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.free_heap,
     ),
-    SystemSensorDescription(
-        key="uptime",
-        translation_key="uptime",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda info: info.uptime,
-    ),
+    _diagnostic("uptime", lambda info: info.uptime),
+)
+LED_SENSOR = DeviceSensorDescription[LedStatus](
+    key="led_status",
+    translation_key="led_status",
+    device_class=SensorDeviceClass.ENUM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    options=LED_STATES,
+    value_fn=lambda led: (led.status or "").lower() or None,
 )
 
 
@@ -126,44 +122,47 @@ async def async_setup_entry(
     entry: WattwaechterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the meter sensors now and whenever a new register shows up."""
-    meter = entry.runtime_data.meter
+    """Add the sensors; a register that shows up later gets its own at once."""
+    runtime = entry.runtime_data
+    meter = runtime.meter
+    registry = er.async_get(hass)
     known: set[str] = set()
 
     @callback
     def add_new_registers() -> None:
-        """Create sensors for registers not seen before (no reload needed)."""
-        if not meter.data:
-            return
-        new = [
-            obis_sensor(meter, KNOWN_OBIS.get(code) or generic_description(register))
-            for code, register in meter.data.values.items()
-            if code not in known
-        ]
-        known.update(sensor.entity_description.key for sensor in new)
-        if new:
-            async_add_entities(new)
+        other = OTHER_MEDIA.get(meter.data.medium or "", ()) if meter.data else ()
+        if other:  # a gas/water device that meters the other medium now (as core)
+            for old in er.async_entries_for_config_entry(registry, entry.entry_id):
+                code = old.unique_id.partition("_")[2]
+                if ":" in code and split_code(code)[0] in other:
+                    known.discard(code)
+                    registry.async_remove(old.entity_id)
+        new: list[SensorEntity] = []
+        for code, register in (meter.data.values if meter.data else {}).items():
+            if code in known or is_identifier(code) or split_code(code)[0] in other:
+                continue
+            known.add(code)
+            description = KNOWN_OBIS.get(code) or generic_description(register)
+            cls = EnergyTotalSensor if description.is_total else ObisSensor
+            new.append(cls(meter, description))
+            if code in TARIFFS and "tariff" not in known:
+                known.add("tariff")
+                new.append(ActiveTariffSensor(meter))
+        async_add_entities(new)
 
     add_new_registers()
     entry.async_on_unload(meter.async_add_listener(add_new_registers))
-    async_add_entities(
-        SystemSensor(entry.runtime_data.system, description)
-        for description in SYSTEM_SENSORS
-    )
-    async_add_entities([LedStatusSensor(entry.runtime_data.controls)])
-
-
-def obis_sensor(
-    coordinator: MeterCoordinator, description: ObisSensorDescription
-) -> ObisSensor:
-    """Return the sensor of one register; meter totals get the glitch guard."""
-    if description.is_energy_total:
-        return EnergyTotalSensor(coordinator, description)
-    return ObisSensor(coordinator, description)
+    device: list[SensorEntity] = [
+        DeviceSensor(runtime.system, description) for description in SYSTEM_SENSORS
+    ]
+    device.append(LastReadingSensor(meter))
+    if runtime.led.supported:
+        device.append(DeviceSensor(runtime.led, LED_SENSOR))
+    async_add_entities(device)
 
 
 class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """One OBIS register of the meter."""
+    """One OBIS register; a misread beyond the plausible range is held back."""
 
     entity_description: ObisSensorDescription
 
@@ -173,66 +172,17 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         """Bind the sensor to its register."""
         super().__init__(coordinator, description.key)
         self.entity_description = description
-
-    @property
-    def available(self) -> bool:
-        """Return False while the register is missing from the reading."""
-        return (
-            super().available
-            and self.entity_description.key in self.coordinator.data.values
-        )
-
-    @property
-    def native_value(self) -> StateType:
-        """Return the register's value (None when unreadable)."""
-        register = self.coordinator.data.values.get(self.entity_description.key)
-        if register is None:
-            return None
-        if (
-            self.entity_description.state_class is None
-            and self.native_unit_of_measurement is None
-        ):
-            return register.value
-        return register.number
-
-
-class EnergyTotalSensor(ObisSensor, RestoreSensor):
-    """A meter total (kWh, m³) whose glitches never reach the state machine.
-
-    Each new reading passes the register's ``CounterGuard`` once; the entity
-    shows the last value the guard accepted. The last good value survives a
-    restart, so a glitch in the first reading after it is caught too.
-    """
-
-    def __init__(
-        self, coordinator: MeterCoordinator, description: ObisSensorDescription
-    ) -> None:
-        """Bind the sensor to its register and set up its guard."""
-        super().__init__(coordinator, description)
-        kwh = description.native_unit_of_measurement == UnitOfEnergy.KILO_WATT_HOUR
-        self.guard = CounterGuard(MAX_POWER_KW if kwh else MAX_FLOW_M3H)
-        coordinator.config_entry.runtime_data.guards[description.key] = self.guard
         self._judged: MeterReading | None = None
-        self._glitch: Verdict | None = None
-        self._unreadable = False
+        self._held = False
 
     async def async_added_to_hass(self) -> None:
-        """Start from the last good value before a restart, then judge the data."""
+        """Take the current reading once the entity is known."""
         await super().async_added_to_hass()
-        last_state = await self.async_get_last_state()
-        last = await self.async_get_last_sensor_data()
-        if (
-            last_state is not None
-            and last is not None
-            and isinstance(last.native_value, int | float)
-            and last.native_unit_of_measurement
-            == self.entity_description.native_unit_of_measurement
-        ):
-            age = (dt_util.utcnow() - last_state.last_updated).total_seconds()
-            self.guard.restore(
-                float(last.native_value), self.hass.loop.time() - max(age, 0.0)
-            )
+        await self._async_restore()
         self._judge()
+
+    async def _async_restore(self) -> None:
+        """Restore what the value depends on from before a restart."""
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -240,94 +190,178 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         self._judge()
         super()._handle_coordinator_update()
 
+    @property
+    def available(self) -> bool:
+        """Return False while the reading is stale or lacks this register."""
+        return (
+            super().available
+            and not self.coordinator.stale
+            and self.entity_description.key in self.coordinator.data.values
+        )
+
     def _judge(self) -> None:
-        """Pass the register's value of a reading not seen before to the guard."""
+        """Take the register's value from a reading not seen before."""
         reading = self.coordinator.data
         if reading is None or reading is self._judged:
             return
         self._judged = reading
         register = reading.values.get(self.entity_description.key)
-        value = register.number if register is not None else None
-        self._unreadable = value is None
-        if value is None:
+        if register is None or self.entity_description.text:
+            self._attr_native_value = register.text if register else None
             return
-        good = self.guard.value
-        candidate = self.guard.candidate
-        now = self.hass.loop.time()
-        verdict = self.guard.check(value, now)
-        unit = self.entity_description.native_unit_of_measurement
-        if verdict is Verdict.REPLACED:
-            first_at = candidate[2] if candidate else now
+        self._take(register.number)
+
+    def _take(self, value: float | None) -> None:
+        """Show ``value`` unless it is beyond the register's plausible range."""
+        limit = self.entity_description.limit
+        if value is None or limit is None or abs(value) <= limit:
+            self._attr_native_value, self._held = value, False
+            return
+        if not self._held:
             _LOGGER.warning(
-                "%s: accepting %s %s as the new meter reading instead of %s %s; "
-                "it held for %.0f minutes (meter replaced?)",
+                "%s: ignoring %s, beyond what a household connection carries; "
+                "keeping %s",
                 self.entity_id,
                 value,
-                unit,
-                good,
-                unit,
-                (now - first_at) / 60,
+                self._attr_native_value,
             )
-            self._glitch = None
-        elif verdict.is_glitch:
-            if self._glitch is None:
-                _LOGGER.warning(
-                    "%s: ignoring the reading %s %s (%s; last good value %s %s); "
-                    "the entity keeps the last good value",
-                    self.entity_id,
-                    value,
-                    unit,
-                    verdict,
-                    good,
-                    unit,
-                )
-            else:
-                _LOGGER.debug("%s: still ignoring %s %s", self.entity_id, value, unit)
-            self._glitch = verdict
-        elif self._glitch is not None:
-            _LOGGER.debug("%s: plausible again at %s %s", self.entity_id, value, unit)
-            self._glitch = None
-
-    @property
-    def native_value(self) -> StateType:
-        """Return the last good value; unknown while the value is unreadable."""
-        if self._unreadable:
-            return None
-        return self.guard.value
+        self._held = True
 
 
-class SystemSensor(WattwaechterEntity[SystemCoordinator], SensorEntity):
-    """A diagnostic value from the system info."""
+class EnergyTotalSensor(ObisSensor, RestoreSensor):
+    """A meter total whose glitches never reach the state machine.
 
-    entity_description: SystemSensorDescription
+    Each new reading passes the register's guard; the last good value survives
+    a restart, so a glitch in the first reading after it is caught too. Gas
+    and water volumes start a new cycle with the device's ``meterSince``.
+    """
 
     def __init__(
-        self, coordinator: SystemCoordinator, description: SystemSensorDescription
+        self, coordinator: MeterCoordinator, description: ObisSensorDescription
     ) -> None:
-        """Bind the sensor to its system info field."""
+        """Set up the register's guard (100 kWh or 40 m³ per hour at most)."""
+        super().__init__(coordinator, description)
+        energy = description.native_unit_of_measurement == "kWh"
+        self.guard = CounterGuard(100.0 if energy else 40.0)
+        coordinator.config_entry.runtime_data.guards[description.key] = self.guard
+        self._since: int | None = None
+
+    async def _async_restore(self) -> None:
+        state = await self.async_get_last_state()
+        last = await self.async_get_last_sensor_data()
+        if state and last and isinstance(last.native_value, int | float):
+            age = (dt_util.utcnow() - state.last_updated).total_seconds()
+            now = self.hass.loop.time()
+            self.guard.restore(float(last.native_value), now - max(age, 0.0))
+
+    def _take(self, value: float | None) -> None:
+        """Pass ``value`` to the guard; show the last good value."""
+        if value is None:
+            self._attr_native_value = None
+            return
+        now = self.hass.loop.time()
+        since = self.coordinator.data.meter_since
+        if since is not None and since != self._since:
+            if self._since is not None:  # a meter exchange: a new cycle
+                self.guard.restore(value, now)
+            self._since = since
+        good, verdict = self.guard.value, self.guard.check(value, now)
+        if verdict is Verdict.REPLACED or (verdict.is_glitch and not self._held):
+            _LOGGER.warning(
+                "%s: %s %s (last good value %s)",
+                self.entity_id,
+                "accepting the new meter reading"
+                if verdict is Verdict.REPLACED
+                else f"ignoring the reading ({verdict})",
+                value,
+                good,
+            )
+        self._held = verdict.is_glitch
+        self._attr_native_value = self.guard.value
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return when the gas or water meter reading started (``meterSince``)."""
+        if self.state_class is not SensorStateClass.TOTAL or self._since is None:
+            return None
+        return datetime.fromtimestamp(self._since, UTC)
+
+
+class DeviceSensor(WattwaechterEntity[WattwaechterCoordinator[Any]], SensorEntity):
+    """A value of the device itself (system info, LED status)."""
+
+    entity_description: DeviceSensorDescription[Any]
+
+    def __init__(
+        self,
+        coordinator: WattwaechterCoordinator[Any],
+        description: DeviceSensorDescription[Any],
+    ) -> None:
+        """Bind the sensor to its coordinator."""
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
     @property
-    def native_value(self) -> StateType:
-        """Return the field's value."""
-        return self.entity_description.value_fn(self.coordinator.data)
+    def native_value(self) -> StateType | datetime:
+        """Return the value; a LED status this integration does not know is unknown."""
+        value = self.entity_description.value_fn(self.coordinator.data)
+        options = self.entity_description.options
+        return None if options and value not in options else value
 
 
-class LedStatusSensor(WattwaechterEntity[ControlsCoordinator], SensorEntity):
-    """What the status LED signals (the highest-priority active status)."""
+class LastReadingSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
+    """When the meter last delivered a new reading."""
 
-    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_options = LED_STATES
-    _attr_translation_key = "led_status"
+    _attr_translation_key = "last_reading"
 
-    def __init__(self, coordinator: ControlsCoordinator) -> None:
-        """Bind the sensor to the LED status."""
-        super().__init__(coordinator, "led_status")
+    def __init__(self, coordinator: MeterCoordinator) -> None:
+        """Bind the sensor to the meter."""
+        super().__init__(coordinator, "last_reading")
 
     @property
-    def native_value(self) -> str | None:
-        """Return the status; one this integration does not know is unknown."""
-        status = (self.coordinator.data.led.status or "").lower()
-        return status if status in LED_STATES else None
+    def native_value(self) -> datetime | None:
+        """Return the time of the last fresh reading."""
+        return self.coordinator.last_fresh
+
+
+class ActiveTariffSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
+    """Which tariff register counts now, from the registers' growth."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options: list[str] = [f"tariff_{code[-1]}" for code in TARIFFS]  # noqa: RUF012
+    _attr_translation_key = "active_tariff"
+
+    def __init__(self, coordinator: MeterCoordinator) -> None:
+        """Bind the sensor to the tariff registers."""
+        super().__init__(coordinator, "active_tariff")
+        self._totals: dict[str, float] = {}
+        self._judged: MeterReading | None = None
+        self._attr_native_value = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Find the register that grew since the last reading."""
+        reading = self.coordinator.data
+        if reading is not self._judged and not self.coordinator.stale:
+            self._judged = reading
+            totals = {
+                code: value
+                for code in TARIFFS
+                if (register := reading.values.get(code))
+                and (value := register.number) is not None
+            }
+            grown = [
+                code
+                for code, value in totals.items()
+                if code in self._totals and value > self._totals[code]
+            ]
+            self._attr_native_value = f"tariff_{grown[0][-1]}" if grown else None
+            self._totals = totals
+        super()._handle_coordinator_update()
+
+    @property
+    def available(self) -> bool:
+        """Return False while the reading is stale."""
+        return super().available and not self.coordinator.stale

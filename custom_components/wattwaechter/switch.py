@@ -1,7 +1,8 @@
-"""Switch: the device's status LED (``ledEnable``)."""
+"""Switch: the device's status LED (``ledEnable`` in its settings)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
@@ -9,11 +10,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import WattwaechterRetryLaterError
+from .api.budget import Priority
 from .api.models import as_bool
-from .coordinator import ControlsCoordinator, WattwaechterConfigEntry
-from .entity import WattwaechterEntity
-from .helpers import wattwaechter_exception_handler
+from .coordinator import SettingsCoordinator, WattwaechterConfigEntry
+from .entity import WattwaechterEntity, action
 
 PARALLEL_UPDATES = 1
 
@@ -23,47 +23,50 @@ async def async_setup_entry(
     entry: WattwaechterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the LED switch.
+    """Add the LED switch when the firmware reports the LED setting."""
+    settings = entry.runtime_data.settings
+    if settings.supported and (
+        settings.data is None or settings.data.led_enable is not None
+    ):
+        async_add_entities([LedSwitch(settings)])
 
-    It shows the LED setting with any token, so it exists also without the
-    write token; switching then explains that the write token is needed.
-    """
-    async_add_entities([LedSwitch(entry.runtime_data.controls)])
 
-
-class LedSwitch(WattwaechterEntity[ControlsCoordinator], SwitchEntity):
-    """Turns the status LED on or off; the state is read back from the device."""
+class LedSwitch(WattwaechterEntity[SettingsCoordinator], SwitchEntity):
+    """Turns the status LED on or off; shows what the device reports."""
 
     _attr_entity_category = EntityCategory.CONFIG
     _attr_translation_key = "led"
 
-    def __init__(self, coordinator: ControlsCoordinator) -> None:
+    def __init__(self, coordinator: SettingsCoordinator) -> None:
         """Bind the switch to the device's settings."""
         super().__init__(coordinator, "led")
 
     @property
     def is_on(self) -> bool | None:
         """Return the device's ``ledEnable`` setting."""
-        return self.coordinator.data.settings.led_enable
+        settings = self.coordinator.data
+        return settings.led_enable if settings else None
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the LED on."""
-        await self._async_set(enabled=True)
+        await self._async_set(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn the LED off."""
-        await self._async_set(enabled=False)
+        await self._async_set(False)
 
-    @wattwaechter_exception_handler
-    async def _async_set(self, *, enabled: bool) -> None:
-        """Send the change, then read the setting back (two requests)."""
-        applied = await self.coordinator.client.update_settings({"ledEnable": enabled})
-        try:
-            await self.coordinator.async_refresh_settings()
-        except WattwaechterRetryLaterError:
-            # The change is made, but the request budget (or the device) has
-            # no room to read it back now: show what the device said it
-            # applied instead of failing an action that worked.
-            if (led_enable := as_bool(applied.get("ledEnable"))) is None:
-                raise
-            self.coordinator.async_set_settings(led_enable=led_enable)
+    @action
+    async def _async_set(self, enabled: bool) -> None:
+        """Send the change; show what the device says it applied.
+
+        The device answers with the settings it applied, so no second request
+        is needed to read the change back.
+        """
+        client = self.coordinator.client
+        applied = await client.update_settings({"ledEnable": enabled}, Priority.ACTION)
+        led_enable = as_bool(applied.get("ledEnable"))
+        if led_enable is None or self.coordinator.data is None:
+            await self.coordinator.async_refresh()
+            return
+        data = replace(self.coordinator.data, led_enable=led_enable)
+        self.coordinator.async_set_updated_data(data)

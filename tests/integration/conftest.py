@@ -1,4 +1,4 @@
-"""Fixtures of the Home Assistant tests: custom integration on, setup via the flow."""
+"""Fixtures of the Home Assistant tests: the integration set up against the simulator."""
 
 from __future__ import annotations
 
@@ -7,86 +7,49 @@ import logging
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
-from homeassistant.components.recorder import Recorder
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_DEVICE_ID, CONF_HOST, CONF_MAC, CONF_MODEL, CONF_TOKEN
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
 
-from custom_components.wattwaechter.const import CONF_WRITE_TOKEN, DOMAIN
+from custom_components.wattwaechter.const import CONF_FW_VERSION, CONF_WRITE_TOKEN, DOMAIN
 from simulator import Simulator, SimulatorConfig
 
-from .helpers import outlast_setup_requests
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
 
-# pytest-homeassistant-custom-component logs every SQL statement of the test
-# recorder at INFO; that drowns the output of a failing test.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
-
 DEFAULTS = SimulatorConfig()
-"""The simulator's default settings (its tokens, say)."""
-
-
-@pytest.fixture
-def recorder_config() -> dict[str, Any]:
-    """Record no entity states: the tests read statistics, not state history.
-
-    Recording every sensor update costs CPU in each test and makes the
-    timing-sensitive ones (budget, cadence) slower on a busy machine.
-    """
-    return {
-        "exclude": {
-            "domains": ["binary_sensor", "button", "sensor", "switch", "update"]
-        }
-    }
+READ, WRITE = DEFAULTS.read_token, DEFAULTS.write_token
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
-) -> None:
-    """Load custom_components/wattwaechter instead of core's integration.
-
-    The integration depends on the recorder (history backfill), so every test
-    gets the test recorder; ``recorder_mock`` comes first, before ``hass``.
-    """
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/wattwaechter instead of core's integration."""
 
 
 @pytest.fixture
-def automatic_backfill() -> bool:
-    """Whether the history backfill starts by itself at setup and hourly.
-
-    Off by default, so the other tests see only their own requests; the
-    statistics tests turn it on.
-    """
-    return False
-
-
-@pytest.fixture(autouse=True)
-def control_automatic_backfill(automatic_backfill: bool) -> Generator[None]:
-    """Keep the backfill from starting by itself unless a test wants it."""
-    if automatic_backfill:
-        yield
-        return
-    with patch("custom_components.wattwaechter.statistics.HistoryImporter.async_start"):
-        yield
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots as JSON files: the same on every HA and syrupy version."""
+    return snapshot.use_extension(JSONSnapshotExtension)
 
 
 @pytest.fixture
-def time_travel(hass: HomeAssistant) -> Generator[VirtualTime]:
-    """Virtual time for Home Assistant's timers and the simulator."""
-    virtual = VirtualTime(hass.loop)
+def start_time() -> float | None:
+    """Return where virtual time starts (epoch seconds); None is now."""
+    return None
+
+
+@pytest.fixture
+def time_travel(hass: HomeAssistant, start_time: float | None) -> Generator[VirtualTime]:
+    """Virtual time for Home Assistant's timers, its date and the simulator."""
+    virtual = VirtualTime(hass.loop, start_time)
     hass.data[TIME_TRAVEL_KEY] = virtual
     yield virtual
     virtual.restore()
-
-
-@pytest.fixture
-def freezer(time_travel: VirtualTime) -> VirtualTime:
-    """Replace freezegun: ``freezer.tick()`` moves the virtual clock instead."""
-    return time_travel
 
 
 @pytest.fixture
@@ -97,7 +60,7 @@ def sim_clock(time_travel: VirtualTime) -> Callable[[], float]:
 
 @pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
-    """Create every entity enabled, including the disabled-by-default ones."""
+    """Create every entity enabled, also the ones disabled by default."""
     with patch(
         "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
         new_callable=PropertyMock,
@@ -112,59 +75,46 @@ async def device(hass: HomeAssistant, simulator: Simulator) -> Simulator:
     return simulator
 
 
-async def setup_via_flow(
-    hass: HomeAssistant,
-    sim: Simulator,
-    token: str | None = None,
-    write_token: str | None = None,
+@pytest.fixture
+def tokens() -> dict[str, str | None]:
+    """Return the tokens the entry stores (none: the device's auth is off)."""
+    return {CONF_TOKEN: None, CONF_WRITE_TOKEN: None}
+
+
+@pytest.fixture
+def mock_config_entry(
+    device: Simulator, tokens: dict[str, str | None]
+) -> MockConfigEntry:
+    """Return an entry as the config flow writes it for the simulated device."""
+    config = device.config
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=config.device_name,
+        unique_id=config.device_id,
+        version=1,
+        minor_version=3,
+        data={
+            CONF_HOST: f"127.0.0.1:{device.port}",
+            CONF_DEVICE_ID: config.device_id,
+            CONF_MAC: config.mac,
+            CONF_MODEL: config.effective_model_id,
+            CONF_FW_VERSION: config.firmware,
+            **tokens,
+        },
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, time_travel: VirtualTime
 ) -> ConfigEntry:
-    """Add the simulated device through the real user flow, as a user would.
-
-    ``token`` and ``write_token`` go into the auth step, if the device asks.
-    """
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: f"127.0.0.1:{sim.port}"}
-    )
-    if result["type"] is FlowResultType.FORM and result["step_id"] == "auth":
-        assert token or write_token, "the device asked for a token"
-        tokens = {CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token}
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {key: value for key, value in tokens.items() if value}
-        )
-    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    """Set the entry up and let its first slow reads finish."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    entry: ConfigEntry = result["result"]
-    return entry
+    return mock_config_entry
 
 
-@pytest.fixture(params=["auth_off", "auth_on"])
-def auth(request: pytest.FixtureRequest) -> str:
-    """Run a test with device auth off, and on with READ + WRITE tokens."""
-    param: str = request.param
-    return param
-
-
-@pytest.fixture
-async def controlled(hass: HomeAssistant, device: Simulator, auth: str) -> ConfigEntry:
-    """A loaded entry that may act (auth off, or on with both tokens), log cleared."""
-    if auth == "auth_on":
-        device.configure(auth_required=True)
-        entry = await setup_via_flow(
-            hass, device, token=DEFAULTS.read_token, write_token=DEFAULTS.write_token
-        )
-    else:
-        entry = await setup_via_flow(hass, device)
-    await outlast_setup_requests(hass)
-    device.clear_log()
-    return entry
-
-
-@pytest.fixture
-async def entry(hass: HomeAssistant, device: Simulator) -> ConfigEntry:
-    """A loaded entry for the simulated device (auth off), a window after setup."""
-    entry = await setup_via_flow(hass, device)
-    await outlast_setup_requests(hass)
-    return entry
+def options(**changes: Any) -> dict[str, Any]:
+    """Return entry options."""
+    return changes

@@ -1,8 +1,8 @@
 """Async client of the WattWächter local REST API (``/api/v1``).
 
-One method per endpoint. Every HTTP outcome other than success becomes a typed
-error from ``errors.py``; the client never sleeps or retries by itself, so a
-caller (an entity action, the coordinator) decides what waiting is acceptable.
+One method per endpoint, each with the budget priority its caller gives. Every
+HTTP outcome other than success becomes a typed error; the client never
+sleeps or retries, so callers decide what waiting is acceptable.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ import asyncio
 from collections.abc import Mapping
 from datetime import date
 from email.utils import parsedate_to_datetime
-from enum import Enum
 import json
-import logging
 import time
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
-from yarl import URL
 
-from .budget import Priority, RequestGate
+from .budget import Priority, RequestBudget
 from .errors import (
     WattwaechterAuthError,
     WattwaechterBadResponseError,
@@ -28,47 +25,37 @@ from .errors import (
     WattwaechterConnectionError,
     WattwaechterForbiddenError,
     WattwaechterNoDataError,
+    WattwaechterNotSupportedError,
     WattwaechterRateLimitedError,
     WattwaechterTimeoutError,
 )
-from .host import HostAddress, parse_host
+from .inputs import HostAddress, clean_token, parse_host
 from .models import (
     Alive,
-    HighResHistory,
+    HighResItem,
     LedStatus,
-    LowResHistory,
+    LowResItem,
     MeterReading,
-    ModbusStatus,
-    MqttStatus,
     OtaInfo,
     PendingTokens,
     Settings,
     SystemInfo,
     as_bool,
     as_object,
+    high_res_items,
+    low_res_items,
 )
-from .token import clean_token
 
-_LOGGER = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = 10.0
-# A real /history/latest is a few kB and a highRes day about 20 kB; anything
-# this large is a firmware fault and is refused rather than parsed.
+TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 1024 * 1024
-DEFAULT_RETRY_AFTER_429 = 10.0
-DEFAULT_RETRY_AFTER_503 = 5.0
+"""A real answer is a few kB (a highRes day about 20 kB); larger is a fault."""
+DEFAULT_RETRY_AFTER = {429: 10.0, 503: 5.0}
 
-
-class Access(Enum):
-    """The token level an endpoint needs when device auth is on."""
-
-    NONE = "none"
-    READ = "read"
-    WRITE = "write"
+Access = Literal["none", "read", "write"]
 
 
 class WattwaechterClient:
-    """Talks to one device over an injected aiohttp session."""
+    """Talks to one device over an injected aiohttp session, through a budget."""
 
     def __init__(
         self,
@@ -77,20 +64,14 @@ class WattwaechterClient:
         *,
         read_token: str | None = None,
         write_token: str | None = None,
-        request_timeout: float | None = None,
-        gate: RequestGate | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
-        """Validate the host and the tokens, and keep them.
-
-        Raises WattwaechterInvalidHostError or WattwaechterInvalidTokenError.
-        ``request_timeout`` defaults to ``DEFAULT_TIMEOUT`` (looked up here).
-        """
+        """Check the host and the tokens; raise WattwaechterInvalidInputError."""
         self._address: HostAddress = parse_host(host)
         self._session = session
         self._read_token = clean_token(read_token)
         self._write_token = clean_token(write_token)
-        self._timeout = DEFAULT_TIMEOUT if request_timeout is None else request_timeout
-        self.gate = gate
+        self.budget = budget or RequestBudget()
 
     @property
     def host(self) -> str:
@@ -98,9 +79,9 @@ class WattwaechterClient:
         return self._address.authority
 
     @property
-    def base_url(self) -> URL:
-        """Return the API base URL."""
-        return self._address.base_url
+    def address(self) -> HostAddress:
+        """Return the parsed address."""
+        return self._address
 
     @property
     def can_write(self) -> bool:
@@ -108,17 +89,19 @@ class WattwaechterClient:
         return self._write_token is not None
 
     def set_tokens(self, read_token: str | None, write_token: str | None) -> None:
-        """Replace the tokens (after rotation); WattwaechterInvalidTokenError."""
-        read, write = clean_token(read_token), clean_token(write_token)
-        self._read_token, self._write_token = read, write
+        """Replace the tokens (after a rotation)."""
+        self._read_token = clean_token(read_token)
+        self._write_token = clean_token(write_token)
 
-    def _token_for(self, access: Access) -> str | None:
-        """Pick the least-privileged token that can do the job."""
-        if access is Access.READ:
+    def _token(self, access: Access) -> str | None:
+        """Pick the least-privileged token that can do the job.
+
+        Without a WRITE token a write still sends the READ token: the device
+        then answers 403, which callers explain as "needs the write token".
+        """
+        if access == "read":
             return self._read_token or self._write_token
-        if access is Access.WRITE:
-            # Without a WRITE token we still send what we have; the device
-            # then answers 403, which callers turn into "needs the write token".
+        if access == "write":
             return self._write_token or self._read_token
         return None
 
@@ -126,205 +109,184 @@ class WattwaechterClient:
         self,
         method: str,
         path: str,
-        *,
-        access: Access,
         priority: Priority,
+        access: Access = "read",
+        *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request through the gate and return the parsed JSON body."""
-        if self.gate is not None:
-            await self.gate.acquire(priority)
-        headers = {"Accept": "application/json"}
-        if token := self._token_for(access):
-            headers["Authorization"] = f"Bearer {token}"
-        url = self.base_url.with_path(f"/api/v1{path}")
+        """Send one request through the budget; return the parsed JSON body.
+
+        A 401 to a request sent with tokens that were replaced meanwhile (a
+        rotation) is asked again with the new ones: that is no reason for a
+        reauth.
+        """
+        token = self._token(access)
         try:
-            async with asyncio.timeout(self._timeout):
-                async with self._session.request(
+            return await self._send(method, path, priority, token, params, body)
+        except WattwaechterAuthError:
+            if (current := self._token(access)) == token:
+                raise
+            return await self._send(method, path, priority, current, params, body)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        priority: Priority,
+        token: str | None,
+        *request: Mapping[str, Any] | None,
+    ) -> Any:
+        params, body = request
+        await self.budget.acquire(priority)
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = self._address.base_url.with_path(f"/api/v1{path}")
+        try:
+            async with (
+                asyncio.timeout(TIMEOUT),
+                self._session.request(
                     method, url, params=params, json=body, headers=headers
-                ) as response:
-                    status = response.status
-                    if status in (429, 503):
-                        self._raise_retry_later(status, response.headers)
-                    payload = await _read_body(response.content)
+                ) as response,
+            ):
+                status = response.status
+                if status in DEFAULT_RETRY_AFTER:
+                    self._retry_later(status, response.headers, priority)
+                payload = await _read_body(response.content)
         except TimeoutError as err:
-            raise WattwaechterTimeoutError(
-                f"{method} {path}: no answer within {self._timeout:g} s"
-            ) from err
+            raise WattwaechterTimeoutError(f"{method} {path}: no answer") from err
         except aiohttp.ClientError as err:
             raise WattwaechterConnectionError(f"{method} {path}: {err}") from err
-        return self._decode(method, path, status, payload)
+        return _decode(method, path, status, payload)
 
-    def _raise_retry_later(self, status: int, headers: Mapping[str, str]) -> None:
-        """Raise the 429/503 error and tell the gate to hold traffic back."""
-        default = DEFAULT_RETRY_AFTER_429 if status == 429 else DEFAULT_RETRY_AFTER_503
-        retry_after = _parse_retry_after(headers.get("Retry-After"), default)
-        if self.gate is not None:
-            self.gate.pause(retry_after)
+    def _retry_later(
+        self, status: int, headers: Mapping[str, str], priority: Priority
+    ) -> None:
+        """Raise the 429/503 error after telling the budget to back off."""
+        retry_after = _retry_after(
+            headers.get("Retry-After"), DEFAULT_RETRY_AFTER[status]
+        )
+        self.budget.pause(retry_after, priority)
         if status == 429:
             raise WattwaechterRateLimitedError("device rate limit reached", retry_after)
-        raise WattwaechterBusyError("device busy (low heap)", retry_after)
+        raise WattwaechterBusyError("device busy (low memory)", retry_after)
 
-    @staticmethod
-    def _decode(method: str, path: str, status: int, payload: bytes) -> Any:
-        """Map a status and body to the JSON value or a typed error."""
-        if status == 204:
-            raise WattwaechterNoDataError(f"{path}: no data yet")
-        if status == 401:
-            raise WattwaechterAuthError(f"{path}: token missing or invalid")
-        if status == 403:
-            raise WattwaechterForbiddenError(f"{path}: needs the write token")
-        if status not in (200, 202):
-            raise WattwaechterBadResponseError(
-                f"{method} {path}: unexpected HTTP {status}", status
-            )
-        if len(payload) > MAX_RESPONSE_BYTES:
-            raise WattwaechterBadResponseError(f"{path}: response too large", status)
-        try:
-            return json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise WattwaechterBadResponseError(
-                f"{path}: response is not JSON", status
-            ) from err
-
-    async def alive(self, priority: Priority = Priority.SYSTEM) -> Alive:
+    async def alive(self, priority: Priority) -> Alive:
         """Return whether the device is up and its firmware (needs no token)."""
-        data = await self._request(
-            "GET", "/system/alive", access=Access.NONE, priority=priority
+        return Alive.from_json(
+            await self._request("GET", "/system/alive", priority, "none")
         )
-        return Alive.from_json(data)
 
-    async def system_info(self, priority: Priority = Priority.SYSTEM) -> SystemInfo:
+    async def system_info(self, priority: Priority) -> SystemInfo:
         """Return the system info sections."""
-        data = await self._request(
-            "GET", "/system/info", access=Access.READ, priority=priority
+        return SystemInfo.from_json(
+            await self._request("GET", "/system/info", priority)
         )
-        return SystemInfo.from_json(data)
 
-    async def led(self, priority: Priority = Priority.SYSTEM) -> LedStatus:
-        """Return the status LED state."""
-        data = await self._request(
-            "GET", "/system/led", access=Access.READ, priority=priority
+    async def led(self, priority: Priority) -> LedStatus:
+        """Return what the status LED signals."""
+        return LedStatus.from_json(await self._request("GET", "/system/led", priority))
+
+    async def latest(self, priority: Priority) -> MeterReading:
+        """Return the latest meter reading; WattwaechterNoDataError on 204."""
+        return MeterReading.from_json(
+            await self._request("GET", "/history/latest", priority)
         )
-        return LedStatus.from_json(data)
 
-    async def latest(self, priority: Priority = Priority.METER) -> MeterReading:
-        """Return the latest meter reading; raise WattwaechterNoDataError on 204."""
-        data = await self._request(
-            "GET", "/history/latest", access=Access.READ, priority=priority
-        )
-        return MeterReading.from_json(data)
+    async def high_res(self, day: date, priority: Priority) -> tuple[HighResItem, ...]:
+        """Return the 15-minute slots of one local day; none when it has no data.
 
-    async def history_high_res(
-        self, day: date, priority: Priority = Priority.BACKFILL
-    ) -> HighResHistory:
-        """Return the 15-minute slots of one local day (last 30 days)."""
-        data = await self._request(
-            "GET",
-            "/history/highRes",
-            access=Access.READ,
-            priority=priority,
-            params={"date": day.isoformat()},
-        )
-        return HighResHistory.from_json(data)
+        Firmware 1.3 answers 204 for such a day, older firmware 400.
+        """
+        params = {"date": day.isoformat()}
+        return high_res_items(await self._history("/history/highRes", params, priority))
 
-    async def history_low_res(
-        self, start: date, days: int, priority: Priority = Priority.BACKFILL
-    ) -> LowResHistory:
+    async def low_res(
+        self, start: date, days: int, priority: Priority
+    ) -> tuple[LowResItem, ...]:
         """Return daily values for ``days`` days (1-31) from ``start``."""
-        data = await self._request(
-            "GET",
-            "/history/lowRes",
-            access=Access.READ,
-            priority=priority,
-            params={"start": start.isoformat(), "days": str(days)},
-        )
-        return LowResHistory.from_json(data)
+        params = {"start": start.isoformat(), "days": str(days)}
+        return low_res_items(await self._history("/history/lowRes", params, priority))
 
-    async def settings(self, priority: Priority = Priority.SYSTEM) -> Settings:
+    async def _history(
+        self, path: str, params: Mapping[str, str], priority: Priority
+    ) -> Any:
+        try:
+            return await self._request("GET", path, priority, params=params)
+        except WattwaechterNoDataError:
+            return None
+        except WattwaechterBadResponseError as err:
+            if err.status == 400:
+                return None
+            raise
+
+    async def settings(self, priority: Priority) -> Settings:
         """Return the device settings (passwords are never included)."""
-        data = await self._request(
-            "GET", "/settings", access=Access.READ, priority=priority
-        )
-        return Settings.from_json(data)
+        return Settings.from_json(await self._request("GET", "/settings", priority))
 
     async def update_settings(
-        self, changes: Mapping[str, Any], priority: Priority = Priority.ACTION
+        self, changes: Mapping[str, Any], priority: Priority
     ) -> Mapping[str, Any]:
         """Apply a partial settings change; return what the device applied."""
-        data = await self._request(
-            "POST", "/settings", access=Access.WRITE, priority=priority, body=changes
+        answer = as_object(
+            await self._request("POST", "/settings", priority, "write", body=changes)
         )
-        answer = as_object(data)
         if as_bool(answer.get("success")) is False:
             raise WattwaechterBadResponseError("settings were not applied")
         return as_object(answer.get("applied"))
 
-    async def reboot(self, priority: Priority = Priority.ACTION) -> None:
-        """Reboot the device; it is unreachable for a few seconds afterwards."""
-        await self._request(
-            "POST", "/system/reboot", access=Access.WRITE, priority=priority
-        )
+    async def reboot(self, priority: Priority) -> None:
+        """Reboot the device; it is away for a few seconds afterwards."""
+        await self._request("POST", "/system/reboot", priority, "write")
 
-    async def ota_check(self, priority: Priority = Priority.OTA) -> OtaInfo:
+    async def ota_check(self, priority: Priority) -> OtaInfo:
         """Return what firmware the vendor's update server offers."""
-        data = await self._request(
-            "GET", "/ota/check", access=Access.READ, priority=priority
-        )
-        return OtaInfo.from_json(data)
+        return OtaInfo.from_json(await self._request("GET", "/ota/check", priority))
 
-    async def ota_start(self, priority: Priority = Priority.ACTION) -> bool:
+    async def ota_start(self, priority: Priority) -> bool:
         """Start a firmware update; return whether the device accepted it."""
-        data = await self._request(
-            "POST", "/ota/start", access=Access.WRITE, priority=priority
-        )
-        return as_bool(as_object(data).get("ok")) is True
+        answer = await self._request("POST", "/ota/start", priority, "write")
+        return as_bool(as_object(answer).get("ok")) is True
 
-    async def generate_tokens(
-        self, priority: Priority = Priority.ACTION
-    ) -> PendingTokens:
+    async def generate_tokens(self, priority: Priority) -> PendingTokens:
         """Create pending tokens; they become active only after confirm_tokens."""
-        data = await self._request(
-            "POST", "/auth/tokens/generate", access=Access.WRITE, priority=priority
+        return PendingTokens.from_json(
+            await self._request("POST", "/auth/tokens/generate", priority, "write")
         )
-        return PendingTokens.from_json(data)
 
-    async def confirm_tokens(
-        self, new_write_token: str, priority: Priority = Priority.ACTION
-    ) -> None:
+    async def confirm_tokens(self, new_write_token: str, priority: Priority) -> None:
         """Activate pending tokens (authenticated with the current write token)."""
-        data = await self._request(
-            "POST",
-            "/auth/tokens/confirm",
-            access=Access.WRITE,
-            priority=priority,
-            body={"new_write_token": new_write_token},
+        body = {"new_write_token": new_write_token}
+        answer = await self._request(
+            "POST", "/auth/tokens/confirm", priority, "write", body=body
         )
-        if as_bool(as_object(data).get("success")) is not True:
+        if as_bool(as_object(answer).get("success")) is not True:
             raise WattwaechterBadResponseError("tokens were not confirmed")
 
-    async def mqtt_status(self, priority: Priority = Priority.SYSTEM) -> MqttStatus:
-        """Return the MQTT client status."""
-        data = await self._request(
-            "GET", "/mqtt/status", access=Access.READ, priority=priority
-        )
-        return MqttStatus.from_json(data)
 
-    async def modbus_status(self, priority: Priority = Priority.SYSTEM) -> ModbusStatus:
-        """Return the Modbus TCP server status."""
-        data = await self._request(
-            "GET", "/modbus/status", access=Access.READ, priority=priority
-        )
-        return ModbusStatus.from_json(data)
+def _decode(method: str, path: str, status: int, payload: bytes) -> Any:
+    """Map a status and body to the JSON value or a typed error."""
+    if status == 204:
+        raise WattwaechterNoDataError(f"{path}: no data")
+    if status == 401:
+        raise WattwaechterAuthError(f"{path}: token missing or invalid")
+    if status == 403:
+        raise WattwaechterForbiddenError(f"{path}: needs the write token")
+    if status == 404:
+        raise WattwaechterNotSupportedError(f"{path}: not in this firmware")
+    if status not in (200, 202):
+        raise WattwaechterBadResponseError(f"{method} {path}: HTTP {status}", status)
+    if len(payload) > MAX_RESPONSE_BYTES:
+        raise WattwaechterBadResponseError(f"{path}: response too large", status)
+    try:
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise WattwaechterBadResponseError(f"{path}: not JSON", status) from err
 
 
 async def _read_body(content: aiohttp.StreamReader) -> bytes:
-    """Read the whole body, but no more than one byte past the size limit.
-
-    ``StreamReader.read(n)`` returns what has arrived so far, so a body that
-    comes in several TCP segments needs a loop.
-    """
+    """Read the body, but no more than one byte past the size limit."""
     body = bytearray()
     while len(body) <= MAX_RESPONSE_BYTES:
         chunk = await content.read(MAX_RESPONSE_BYTES + 1 - len(body))
@@ -334,7 +296,7 @@ async def _read_body(content: aiohttp.StreamReader) -> bytes:
     return bytes(body)
 
 
-def _parse_retry_after(value: str | None, default: float) -> float:
+def _retry_after(value: str | None, default: float) -> float:
     """Read Retry-After as seconds or an HTTP date; fall back to ``default``."""
     if not value:
         return default

@@ -1,8 +1,8 @@
-"""Typed errors of the WattWächter client.
+"""Typed errors of the WattWächter client: one per HTTP outcome other than success.
 
-Every HTTP outcome other than success maps to exactly one of these, so callers
-can tell "try later" (connection, timeout, rate limit, busy) from "fix the
-credentials" (401) and "needs the write token" (403).
+Callers tell "try later" (connection, timeout, 429, 503, budget) from "fix the
+credentials" (401), "needs the write token" (403) and "this firmware has no
+such endpoint" (404).
 """
 
 from __future__ import annotations
@@ -28,11 +28,28 @@ class WattwaechterForbiddenError(WattwaechterError):
     """HTTP 403: a READ token was used where the WRITE token is needed."""
 
 
+class WattwaechterNotSupportedError(WattwaechterError):
+    """HTTP 404: the device's firmware has no such endpoint."""
+
+
+class WattwaechterNoDataError(WattwaechterError):
+    """HTTP 204: the device has no meter reading."""
+
+
+class WattwaechterBadResponseError(WattwaechterError):
+    """An unexpected status or an unreadable body."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Keep the HTTP status, when there was one."""
+        super().__init__(message)
+        self.status = status
+
+
 class WattwaechterRetryLaterError(WattwaechterError):
-    """The device asked us to come back after ``retry_after`` seconds."""
+    """Come back after ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: float) -> None:
-        """Keep the delay the device asked for."""
+        """Keep the delay."""
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -46,46 +63,13 @@ class WattwaechterBusyError(WattwaechterRetryLaterError):
 
 
 class WattwaechterBudgetError(WattwaechterRetryLaterError):
-    """Our own request budget for the device had no slot in time; nothing was sent.
-
-    ``retry_after`` is the budget's estimate of when a slot is free again.
-    """
+    """Our own request budget had no slot in time; nothing was sent."""
 
 
-class WattwaechterBudgetPausedError(WattwaechterBudgetError):
-    """The device asked for a pause (429/503) and the pause is still running."""
-
-
-class WattwaechterNoDataError(WattwaechterError):
-    """HTTP 204: the device has no meter reading yet."""
-
-
-class WattwaechterBadResponseError(WattwaechterError):
-    """The device answered with an unexpected status or an unreadable body."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        """Keep the HTTP status, when there was one."""
-        super().__init__(message)
-        self.status = status
-
-
-class WattwaechterInvalidHostError(WattwaechterError, ValueError):
-    """The host given by the user is not a plain host name, address or URL."""
+class WattwaechterInvalidInputError(WattwaechterError, ValueError):
+    """A host or token typed by the user cannot be used; ``reason`` is a form error."""
 
     def __init__(self, reason: str) -> None:
-        """Keep a machine-readable reason (used as a form error key)."""
-        super().__init__(reason)
-        self.reason = reason
-
-
-class WattwaechterInvalidTokenError(WattwaechterError, ValueError):
-    """A token given by the user cannot be a device token.
-
-    Tokens travel in the ``Authorization`` header, so white space, control and
-    non-ASCII characters are refused before anything is sent.
-    """
-
-    def __init__(self, reason: str = "token_invalid") -> None:
-        """Keep a machine-readable reason (used as a form error key)."""
+        """Keep the machine-readable reason."""
         super().__init__(reason)
         self.reason = reason

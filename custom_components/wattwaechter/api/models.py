@@ -16,6 +16,7 @@ from typing import Any
 
 _UPTIME_PART = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
 _UPTIME_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_NAN_TEXTS = frozenset({"nan", "-nan", "inf", "-inf"})
 
 JsonObject = Mapping[str, Any]
 
@@ -96,12 +97,14 @@ class ObisValue:
 
     ``value`` is a float for numeric registers (also when sent as a string),
     the text for text registers (serial, status word), or None when unreadable.
+    ``text`` is the value as the device wrote it, for registers shown as text.
     """
 
     code: str
     value: float | str | None
     unit: str
     name: str
+    text: str | None = None
 
     @classmethod
     def from_json(cls, code: str, data: Any) -> ObisValue:
@@ -109,17 +112,15 @@ class ObisValue:
         obj = as_object(data)
         raw = obj.get("value")
         value: float | str | None = as_float(raw)
-        if value is None and isinstance(raw, str) and raw.strip():
-            stripped = raw.strip()
-            # "nan"/"inf" are unreadable numbers, not text registers.
-            value = (
-                None if stripped.lower() in ("nan", "-nan", "inf", "-inf") else stripped
-            )
+        text = raw.strip() if isinstance(raw, str) else as_str(raw)
+        if value is None and text and text.lower() not in _NAN_TEXTS:
+            value = text
         return cls(
             code=code,
             value=value,
             unit=as_str(obj.get("unit")) or "",
             name=as_str(obj.get("name")) or "",
+            text=text or None,
         )
 
     @property
@@ -130,26 +131,33 @@ class ObisValue:
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """``GET /history/latest``: every OBIS register in one response."""
+    """``GET /history/latest``: every OBIS register in one response.
+
+    Gas and water devices add ``medium`` and, from firmware 1.3, when the
+    current meter reading started (``meter_since``: its first value or the
+    last meter exchange).
+    """
 
     timestamp: int | None
     values: Mapping[str, ObisValue]
-    gas_water: JsonObject | None = None
+    medium: str | None = None
+    meter_since: int | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> MeterReading:
-        """Parse a reading; every key holding an object with a value is a register."""
+        """Parse a reading; every key holding an object is a register."""
         obj = as_object(data)
-        values = {
-            str(code): ObisValue.from_json(str(code), item)
-            for code, item in obj.items()
-            if code != "gw" and isinstance(item, Mapping)
-        }
-        gw = obj.get("gw")
+        gw = as_object(obj.get("gw"))
+        since = as_int(gw.get("meterSince"))
         return cls(
             timestamp=as_int(obj.get("timestamp")),
-            values=values,
-            gas_water=gw if isinstance(gw, Mapping) else None,
+            values={
+                str(code): ObisValue.from_json(str(code), item)
+                for code, item in obj.items()
+                if code != "gw" and isinstance(item, Mapping)
+            },
+            medium=as_str(gw.get("medium")),
+            meter_since=since if since is not None and since > 0 else None,
         )
 
 
@@ -184,6 +192,14 @@ class SystemInfo:
     def esp_id(self) -> str | None:
         """Return the device ID (the bare MAC) exactly as the device sends it."""
         return self.get("esp", "esp_id")
+
+    def is_device(self, device_id: str) -> bool:
+        """Return True when this is the device with ``device_id`` (its bare MAC)."""
+        wanted = _bare(device_id)
+        return wanted != "" and wanted in {
+            _bare(self.esp_id or ""),
+            _bare(self.mac_address or ""),
+        }
 
     @property
     def firmware(self) -> str | None:
@@ -249,26 +265,35 @@ class SystemInfo:
 
 @dataclass(frozen=True, slots=True)
 class LedStatus:
-    """``GET /system/led``: read-only LED status."""
+    """``GET /system/led``: what the status LED signals (read-only)."""
 
     status: str | None
     enabled: bool | None
-    color: str | None
-    mode: str | None
-    priority: int | None
+    active: frozenset[str] = frozenset()
+    """Every status that is active, upper-case (a dict of booleans on older
+    firmware, a list of names on newer)."""
 
     @classmethod
     def from_json(cls, data: Any) -> LedStatus:
-        """Parse the LED status; unknown enum values are kept as text."""
+        """Parse the LED status; unknown values are kept as text."""
         obj = as_object(data)
         status = as_str(obj.get("status"))
+        raw = obj.get("active_statuses")
+        names = (
+            [name for name, on in raw.items() if as_bool(on)]
+            if isinstance(raw, Mapping)
+            else [item for item in as_list(raw) if isinstance(item, str)]
+        )
         return cls(
             status=status.upper() if status else None,
             enabled=as_bool(obj.get("enabled")),
-            color=as_str(obj.get("color")),
-            mode=as_str(obj.get("mode")),
-            priority=as_int(obj.get("priority")),
+            active=frozenset(name.upper() for name in names),
         )
+
+    @property
+    def meter_attention(self) -> bool:
+        """Return True while the meter waits for the customer (PIN, info mode)."""
+        return "METER_ATTENTION" in self.active or self.status == "METER_ATTENTION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,51 +350,37 @@ class OtaInfo:
 
 @dataclass(frozen=True, slots=True)
 class HighResItem:
-    """One 15-minute slot of ``/history/highRes``."""
+    """One 15-minute slot of ``/history/highRes``: readings at its start (kWh)."""
 
     timestamp: int
     import_total_kwh: float | None
     export_total_kwh: float | None
     import_kw: float | None
     export_kw: float | None
-    power_w: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class HighResHistory:
-    """``GET /history/highRes?date=``: the 15-minute slots of one local day."""
-
-    start: date | None
-    items: tuple[HighResItem, ...]
-
-    @classmethod
-    def from_json(cls, data: Any) -> HighResHistory:
-        """Parse the day; items without a timestamp are skipped."""
-        obj = as_object(data)
-        items: list[HighResItem] = []
-        for raw in as_list(obj.get("items")):
-            item = as_object(raw)
-            timestamp = as_int(item.get("timestamp"))
-            if timestamp is None:
-                continue
-            items.append(
-                HighResItem(
-                    timestamp=timestamp,
-                    import_total_kwh=as_float(
-                        item.get("import_total_kWh", item.get("import_total_m3"))
-                    ),
-                    export_total_kwh=as_float(item.get("export_total_kWh")),
-                    import_kw=as_float(item.get("import_kW")),
-                    export_kw=as_float(item.get("export_kW")),
-                    power_w=as_float(item.get("power_W")),
-                )
+def high_res_items(data: Any) -> tuple[HighResItem, ...]:
+    """Parse the slots of one local day; items without a timestamp are skipped."""
+    items: list[HighResItem] = []
+    for raw in as_list(as_object(data).get("items")):
+        item = as_object(raw)
+        if (timestamp := as_int(item.get("timestamp"))) is None:
+            continue
+        items.append(
+            HighResItem(
+                timestamp=timestamp,
+                import_total_kwh=as_float(item.get("import_total_kWh")),
+                export_total_kwh=as_float(item.get("export_total_kWh")),
+                import_kw=as_float(item.get("import_kW")),
+                export_kw=as_float(item.get("export_kW")),
             )
-        return cls(start=_parse_date(obj.get("start")), items=tuple(items))
+        )
+    return tuple(items)
 
 
 @dataclass(frozen=True, slots=True)
 class LowResItem:
-    """One day of ``/history/lowRes``."""
+    """One day of ``/history/lowRes``: the reading at its start and its energy."""
 
     day: date | None
     timestamp: int
@@ -379,36 +390,24 @@ class LowResItem:
     export_kwh: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class LowResHistory:
-    """``GET /history/lowRes?start=&days=``: daily values."""
-
-    start: date | None
-    items: tuple[LowResItem, ...]
-
-    @classmethod
-    def from_json(cls, data: Any) -> LowResHistory:
-        """Parse the days; items without a timestamp are skipped."""
-        obj = as_object(data)
-        items: list[LowResItem] = []
-        for raw in as_list(obj.get("items")):
-            item = as_object(raw)
-            timestamp = as_int(item.get("timestamp"))
-            if timestamp is None:
-                continue
-            items.append(
-                LowResItem(
-                    day=_parse_date(item.get("date")),
-                    timestamp=timestamp,
-                    import_total_kwh=as_float(
-                        item.get("import_total_kWh", item.get("import_total_m3"))
-                    ),
-                    export_total_kwh=as_float(item.get("export_total_kWh")),
-                    import_kwh=as_float(item.get("import_kWh", item.get("import_m3"))),
-                    export_kwh=as_float(item.get("export_kWh")),
-                )
+def low_res_items(data: Any) -> tuple[LowResItem, ...]:
+    """Parse the days; items without a timestamp are skipped."""
+    items: list[LowResItem] = []
+    for raw in as_list(as_object(data).get("items")):
+        item = as_object(raw)
+        if (timestamp := as_int(item.get("timestamp"))) is None:
+            continue
+        items.append(
+            LowResItem(
+                day=_parse_date(item.get("date")),
+                timestamp=timestamp,
+                import_total_kwh=as_float(item.get("import_total_kWh")),
+                export_total_kwh=as_float(item.get("export_total_kWh")),
+                import_kwh=as_float(item.get("import_kWh")),
+                export_kwh=as_float(item.get("export_kWh")),
             )
-        return cls(start=_parse_date(obj.get("start")), items=tuple(items))
+        )
+    return tuple(items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,60 +416,20 @@ class PendingTokens:
 
     read_token: str | None
     write_token: str | None
-    expires_in: int | None
 
     @classmethod
     def from_json(cls, data: Any) -> PendingTokens:
         """Parse the pending token pair."""
-        obj = as_object(data)
-        pending = as_object(obj.get("pending"))
+        pending = as_object(as_object(data).get("pending"))
         return cls(
             read_token=as_str(pending.get("token_read")),
             write_token=as_str(pending.get("token_write")),
-            expires_in=as_int(obj.get("expires_in")),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class MqttStatus:
-    """``GET /mqtt/status``."""
-
-    enabled: bool | None
-    state: str | None
-    host: str | None
-    last_error_message: str | None
-
-    @classmethod
-    def from_json(cls, data: Any) -> MqttStatus:
-        """Parse the MQTT status."""
-        obj = as_object(data)
-        return cls(
-            enabled=as_bool(obj.get("enabled")),
-            state=as_str(obj.get("state")),
-            host=as_str(obj.get("host")),
-            last_error_message=as_str(obj.get("last_error_message")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ModbusStatus:
-    """``GET /modbus/status``."""
-
-    enabled: bool | None
-    running: bool | None
-    port: int | None
-    active_connections: int | None
-
-    @classmethod
-    def from_json(cls, data: Any) -> ModbusStatus:
-        """Parse the Modbus TCP status."""
-        obj = as_object(data)
-        return cls(
-            enabled=as_bool(obj.get("enabled")),
-            running=as_bool(obj.get("running")),
-            port=as_int(obj.get("port")),
-            active_connections=as_int(obj.get("active_connections")),
-        )
+def _bare(device_id: str) -> str:
+    """Return an ID or MAC without separators, upper-case."""
+    return device_id.replace(":", "").replace("-", "").upper()
 
 
 def _parse_date(value: Any) -> date | None:

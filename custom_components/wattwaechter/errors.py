@@ -1,0 +1,74 @@
+"""One table from client error to translation key, for updates, actions and forms.
+
+The same key names an exception (``exceptions.<key>``), a config flow error
+(``config.error.<key>``) and a repair flow error, each worded for its place.
+"""
+
+from __future__ import annotations
+
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.update_coordinator import UpdateFailed
+
+from .api.errors import (
+    WattwaechterAuthError,
+    WattwaechterBadResponseError,
+    WattwaechterBudgetError,
+    WattwaechterConnectionError,
+    WattwaechterError,
+    WattwaechterForbiddenError,
+    WattwaechterInvalidInputError,
+    WattwaechterNoDataError,
+    WattwaechterNotSupportedError,
+    WattwaechterRetryLaterError,
+)
+from .const import DOMAIN
+
+ERROR_KEYS: tuple[tuple[type[WattwaechterError], str], ...] = (
+    (WattwaechterForbiddenError, "write_token_required"),
+    (WattwaechterAuthError, "invalid_auth"),
+    (WattwaechterBudgetError, "budget_exhausted"),
+    (WattwaechterRetryLaterError, "device_busy"),
+    (WattwaechterNoDataError, "no_meter_data"),
+    (WattwaechterNotSupportedError, "not_supported"),
+    (WattwaechterBadResponseError, "bad_response"),
+    (WattwaechterConnectionError, "cannot_connect"),
+)
+
+
+def error_key(err: WattwaechterError) -> str:
+    """Return the translation key of a client error."""
+    if isinstance(err, WattwaechterInvalidInputError):
+        return err.reason
+    return next(
+        (key for kind, key in ERROR_KEYS if isinstance(err, kind)), "cannot_connect"
+    )
+
+
+def placeholders(err: WattwaechterError, host: str) -> dict[str, str]:
+    """Return the placeholders every message of the table may use."""
+    retry_after = getattr(err, "retry_after", 0.0)
+    return {"host": host, "error": str(err), "retry_after": f"{retry_after:.0f}"}
+
+
+def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
+    """Return the coordinator's translated UpdateFailed for a client error."""
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=error_key(err),
+        translation_placeholders=placeholders(err, host),
+    )
+
+
+def action_error(
+    err: WattwaechterError | str, host: str, **extra: str
+) -> HomeAssistantError:
+    """Return the translated error of an action; ``err`` may be a key."""
+    if isinstance(err, str):
+        key, values = err, {"host": host, **extra}
+    else:
+        key, values = error_key(err), {**placeholders(err, host), **extra}
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=values,
+    )

@@ -1,0 +1,294 @@
+"""The device's memory as external long-term statistics, kept up to date.
+
+Two statistics per device, ``wattwaechter:<device id>_energy_import`` and
+``_energy_export`` (kWh), get one row per hour: the gap since the newest row
+(30 days at first), then every hour the hours that are over. Existing rows
+are never changed. Days older than 30 days come from daily values when the
+user opted in: one row at the local midnight holding the whole day.
+
+Requests go one at a time at background priority, and only while the meter
+coordinator vouches for the device. A failure does not end a run: the day is
+asked again after a growing pause, or as soon as the device is back; a day
+without data is asked again at the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta, tzinfo
+import logging
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util, slugify
+
+from .api.budget import Priority
+from .api.client import WattwaechterClient
+from .api.errors import (
+    WattwaechterBadResponseError,
+    WattwaechterConnectionError,
+    WattwaechterError,
+    WattwaechterNotSupportedError,
+    WattwaechterRetryLaterError,
+)
+from .api.models import HighResItem, LowResItem
+from .const import (
+    CONF_DAILY_HISTORY,
+    DOMAIN,
+    HIGH_RES_DAYS,
+    HISTORY_FIRST_DELAY,
+    HISTORY_INTERVAL,
+    LOW_RES_DAYS,
+)
+from .history import HOUR, KINDS, Hour, SlotHours, SumCursor, daily_hours, midnight
+from .recorder import last_start, metadata, read_rows, recorder_running, write
+
+_LOGGER = logging.getLogger(__name__)
+
+FIRST_RETRY: Final = 2.0
+MAX_RETRY: Final = 300.0
+MAX_FAILURES: Final = 3
+"""Bad answers to one request before the run skips it (the next run asks again)."""
+MAX_LOW_RES_DAYS: Final = 31
+
+
+class HistoryReader:
+    """Reads the device's history at background priority, riding out failures."""
+
+    def __init__(self, client: WattwaechterClient, ready: Callable[[], bool]) -> None:
+        """Read through ``client`` while ``ready()`` (the device is ours and up)."""
+        self._client = client
+        self._ready = ready
+        self._wake = asyncio.Event()
+        self.requests = 0
+
+    @callback
+    def wake(self) -> None:
+        """End a pause now: the device is back."""
+        self._wake.set()
+
+    async def high_res(self, day: date) -> tuple[HighResItem, ...] | None:
+        """Return a day's 15-minute slots; None when the device kept failing."""
+        return await self._fetch(
+            lambda: self._client.high_res(day, Priority.BACKGROUND)
+        )
+
+    async def low_res(self, first: date, last: date) -> tuple[LowResItem, ...]:
+        """Return the daily values from ``first`` to ``last`` that the device has.
+
+        The device refuses a range that starts before its memory; the first
+        day it has is then found by bisection.
+        """
+        days = (last - first).days + 1
+        if (items := await self._low_res(first, days)) or days == 1:
+            return items
+        if not await self._low_res(last, 1):
+            return ()
+        low, high = first + timedelta(days=1), last
+        while low < high:
+            middle = low + timedelta(days=(high - low).days // 2)
+            if await self._low_res(middle, 1):
+                high = middle
+            else:
+                low = middle + timedelta(days=1)
+        return await self._low_res(low, (last - low).days + 1)
+
+    async def _low_res(self, first: date, days: int) -> tuple[LowResItem, ...]:
+        request = lambda: self._client.low_res(first, days, Priority.BACKGROUND)  # noqa: E731
+        return await self._fetch(request) or ()
+
+    async def _fetch[T](self, request: Callable[[], Awaitable[T]]) -> T | None:
+        delay, failures = FIRST_RETRY, 0
+        while True:
+            wait = delay
+            if self._ready():
+                self.requests += 1
+                try:
+                    return await request()
+                except WattwaechterRetryLaterError as err:
+                    wait = max(delay, err.retry_after)
+                except WattwaechterConnectionError:
+                    pass
+                except WattwaechterBadResponseError as err:
+                    failures += 1
+                    if failures >= MAX_FAILURES:
+                        _LOGGER.debug("Skipping a history request: %s", err)
+                        return None
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, MAX_RETRY)
+
+
+class HistoryImporter:
+    """Imports one device's history into its two external statistics."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        reader: HistoryReader,
+        device_id: str,
+        timezone: Callable[[], tzinfo],
+    ) -> None:
+        """Prepare; nothing runs before ``async_start``."""
+        self._hass = hass
+        self._entry = entry
+        self.timezone = timezone
+        """Return the device's time zone: its history is in its local days."""
+        self.reader = reader
+        self.supported = True
+        """False for gas and water meters and for firmware without history."""
+        self.statistic_ids = {
+            kind: f"{DOMAIN}:{slugify(device_id)}_{kind}" for kind in KINDS
+        }
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._pending: set[date] = set()
+
+    @property
+    def daily(self) -> bool:
+        """Return whether the user opted in to daily values for older days."""
+        return bool(self._entry.options.get(CONF_DAILY_HISTORY, False))
+
+    def today(self) -> date:
+        """Return the device's local date."""
+        return dt_util.now(self.timezone()).date()
+
+    @callback
+    def async_start(self) -> None:
+        """Import a minute after Home Assistant started, then every hour."""
+        if not recorder_running(self._hass):
+            _LOGGER.info("Without the recorder, the device's history is not imported")
+            return
+
+        @callback
+        def started(_hass: HomeAssistant) -> None:
+            self._entry.async_on_unload(
+                async_call_later(self._hass, HISTORY_FIRST_DELAY, self.async_schedule)
+            )
+            self._entry.async_on_unload(
+                async_track_time_interval(
+                    self._hass, self.async_schedule, HISTORY_INTERVAL
+                )
+            )
+
+        self._entry.async_on_unload(async_at_started(self._hass, started))
+
+    @callback
+    def async_schedule(self, _now: datetime | None = None) -> None:
+        """Start an import in the background unless one runs."""
+        if self.supported and (self._task is None or self._task.done()):
+            self._task = self._entry.async_create_background_task(
+                self._hass, self._async_run(), f"{DOMAIN} history import"
+            )
+
+    async def _async_run(self) -> None:
+        try:
+            await self.async_backfill()
+        except WattwaechterNotSupportedError:
+            _LOGGER.info("This firmware keeps no history: the import is off")
+            self.supported = False
+        except WattwaechterError as err:
+            _LOGGER.warning("History import stopped (%s); trying again in an hour", err)
+
+    async def async_backfill(self) -> int:
+        """Import the hours since the newest row, and the days that had no data."""
+        tz = self.timezone()
+        keep = LOW_RES_DAYS if self.daily else HIGH_RES_DAYS
+        start = midnight(self.today() - timedelta(days=keep - 1), tz)
+        newest = [await last_start(self._hass, i) for i in self.statistic_ids.values()]
+        if all(newest):
+            start = max(start, min(s for s in newest if s) + HOUR)
+        rows = 0
+        for day in sorted(self._pending):
+            if midnight(day, tz) < start:
+                rows += await self.async_import_days(day, day)
+        return rows + await self._async_import(start, int(dt_util.utcnow().timestamp()))
+
+    async def async_import_days(self, first: date, last: date) -> int:
+        """Import the local days ``first`` to ``last``; hours with a row stay."""
+        tz = self.timezone()
+        now = int(dt_util.utcnow().timestamp())
+        end = min(midnight(last + timedelta(days=1), tz), now)
+        return await self._async_import(midnight(first, tz), end)
+
+    async def _async_import(self, start: int, end: int) -> int:
+        """Import the hours in [start, end) that are over and have no row."""
+        async with self._lock:
+            tz, today = self.timezone(), self.today()
+            ids = self.statistic_ids
+            existing = await read_rows(self._hass, set(ids.values()), start - 86_400)
+            cursors = {kind: SumCursor(existing[ids[kind]]) for kind in KINDS}
+            slots = {kind: SlotHours(kind) for kind in KINDS}
+            meta = {
+                kind: metadata(ids[kind], await self._async_name(kind))
+                for kind in KINDS
+            }
+            keep = LOW_RES_DAYS if self.daily else HIGH_RES_DAYS
+            day = max(
+                datetime.fromtimestamp(start, tz).date(),
+                today - timedelta(days=keep - 1),
+            )
+            last_day = min(today, datetime.fromtimestamp(end - 1, tz).date())
+            rows, seen_data = 0, False
+            while start < end and day <= last_day:
+                hours, following = await self._async_hours(day, last_day, end, slots)
+                if any(hours.values()):
+                    seen_data = True
+                    self._pending.discard(day)
+                elif seen_data and following == day + timedelta(days=1):
+                    self._pending.add(day)  # a gap: ask again at the next run
+                for kind in KINDS:
+                    new = [
+                        (hour.start, row)
+                        for hour in hours[kind]
+                        if start <= hour.start
+                        and hour.start + HOUR <= end
+                        and (row := cursors[kind].row(hour)) is not None
+                    ]
+                    write(self._hass, meta[kind], new)
+                    rows += len(new)
+                day = following
+            return rows
+
+    async def _async_hours(
+        self, day: date, last_day: date, end: int, slots: dict[str, SlotHours]
+    ) -> tuple[dict[str, list[Hour]], date]:
+        """Read the device from ``day`` on; return its hours and the next day."""
+        tz, today = self.timezone(), self.today()
+        if (today - day).days >= HIGH_RES_DAYS:
+            newest_daily = today - timedelta(days=HIGH_RES_DAYS)
+            chunk_end = min(
+                last_day, newest_daily, day + timedelta(days=MAX_LOW_RES_DAYS - 1)
+            )
+            items = await self.reader.low_res(day, chunk_end)
+            hours = {kind: daily_hours(items, kind, tz) for kind in KINDS}
+            return hours, chunk_end + timedelta(days=1)
+        following = day + timedelta(days=1)
+        slot_items = await self.reader.high_res(day) or ()
+        hours = {}
+        for kind, builder in slots.items():
+            builder.add(slot_items)
+            boundary = min(midnight(following, tz), end)
+            if day >= today:  # only the hours whose last slot the device has
+                boundary = min(boundary, builder.latest or boundary)
+            hours[kind] = builder.pop_closed(boundary)
+        return hours, following
+
+    async def _async_name(self, kind: str) -> str:
+        """Return the statistic's name, after the entry, in the user's language."""
+        translations = await async_get_translations(
+            self._hass, self._hass.config.language, "entity", {DOMAIN}
+        )
+        key = f"component.{DOMAIN}.entity.sensor.statistic_{kind}.name"
+        template = translations.get(key) or "{device} " + kind.replace("_", " ")
+        return template.replace("{device}", self._entry.title)

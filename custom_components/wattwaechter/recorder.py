@@ -1,0 +1,125 @@
+"""Recorder I/O of the history import and the statistics repair.
+
+Rows are read in the recorder's executor after it wrote what was queued
+before, and written through the recorder's own import functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import cast
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    async_import_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util.unit_conversion import EnergyConverter
+
+from .compat import metadata_unit_class
+from .const import DOMAIN
+from .history import HOUR, Row, wh
+
+
+def recorder_running(hass: HomeAssistant) -> bool:
+    """Return True when Home Assistant records (the recorder is optional)."""
+    return "recorder" in hass.config.components
+
+
+def metadata(statistic_id: str, name: str | None) -> StatisticMetaData:
+    """Return the metadata of a kWh statistic with a sum and no mean.
+
+    An ID with a colon is an external statistic of this integration; else it
+    is an entity's own statistic, kept by the recorder.
+    """
+    external = ":" in statistic_id
+    return cast(
+        StatisticMetaData,
+        {
+            "has_sum": True,
+            "mean_type": StatisticMeanType.NONE,
+            "name": name,
+            "source": DOMAIN if external else "recorder",
+            "statistic_id": statistic_id,
+            "unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+            **metadata_unit_class(EnergyConverter.UNIT_CLASS),
+        },
+    )
+
+
+def write(
+    hass: HomeAssistant, meta: StatisticMetaData, rows: Iterable[tuple[int, Row]]
+) -> None:
+    """Queue hourly rows (start, (state Wh, sum Wh)) for the recorder."""
+    data = [
+        StatisticData(
+            start=datetime.fromtimestamp(start, UTC),
+            state=state / 1000,
+            sum=total / 1000,
+        )
+        for start, (state, total) in rows
+    ]
+    if not data:
+        return
+    if meta["source"] == DOMAIN:
+        async_add_external_statistics(hass, meta, data)
+    else:
+        async_import_statistics(hass, meta, data)
+
+
+def shift_sums(hass: HomeAssistant, statistic_id: str, start: int, shift: int) -> None:
+    """Move the sums of the rows from ``start`` on by ``shift`` Wh."""
+    if shift:
+        get_instance(hass).async_adjust_statistics(
+            statistic_id,
+            datetime.fromtimestamp(start, UTC),
+            shift / 1000,
+            UnitOfEnergy.KILO_WATT_HOUR,
+        )
+
+
+async def last_start(hass: HomeAssistant, statistic_id: str) -> int | None:
+    """Return the start of the statistic's newest row, if it has one."""
+    instance = get_instance(hass)
+    await instance.async_block_till_done()
+    last = await instance.async_add_executor_job(
+        get_last_statistics, hass, 1, statistic_id, False, {"sum"}
+    )
+    rows = last.get(statistic_id)
+    return int(rows[0]["start"]) if rows else None
+
+
+async def read_rows(
+    hass: HomeAssistant, statistic_ids: set[str], since: int, until: int | None = None
+) -> dict[str, dict[int, Row]]:
+    """Return the hourly rows in [since, until): start -> (state Wh, sum Wh)."""
+    instance = get_instance(hass)
+    await instance.async_block_till_done()
+    stats = await instance.async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime.fromtimestamp(since, UTC),
+        None if until is None else datetime.fromtimestamp(until - HOUR + 1, UTC),
+        statistic_ids,
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return {
+        statistic_id: {
+            int(row["start"]): (wh(row.get("state") or 0.0), wh(row.get("sum") or 0.0))
+            for row in stats.get(statistic_id, [])
+            if until is None or int(row["start"]) < until
+        }
+        for statistic_id in statistic_ids
+    }

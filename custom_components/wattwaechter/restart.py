@@ -1,0 +1,66 @@
+"""After a restart, ask the slow coordinators once when the meter answers again.
+
+A restart (the button, a firmware update, a power cut) may change what the
+slow coordinators show (uptime, firmware, LED status); they poll rarely, so
+the meter coordinator, which polls every few seconds, tells when to ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+RESTART_GRACE = 30.0
+"""Seconds after which a restart that no meter update saw counts as done."""
+
+
+class RestartWatcher:
+    """Re-asks the slow coordinators once after the device was away."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        meter: DataUpdateCoordinator[Any],
+        slow: Callable[[], Iterable[DataUpdateCoordinator[Any]]],
+        on_back: Callable[[], None],
+    ) -> None:
+        """Watch ``meter``; after a restart ask ``slow()`` and call ``on_back``."""
+        self._hass = hass
+        self._on_back = on_back
+        self._meter = meter
+        self._slow = slow
+        self._pending = False
+        self._away = False
+        self._since = 0.0
+        self._grace = RESTART_GRACE
+
+    @callback
+    def async_listen(self) -> CALLBACK_TYPE:
+        """Start following the meter; return the function that stops it."""
+        return self._meter.async_add_listener(self._async_on_meter)
+
+    @callback
+    def expect(self, grace: float = RESTART_GRACE) -> None:
+        """Ask again after a restart that is coming (or for slow data missing)."""
+        self._pending, self._away = True, False
+        self._since, self._grace = self._hass.loop.time(), grace
+
+    @callback
+    def _async_on_meter(self) -> None:
+        if not self._meter.last_update_success:
+            if not self._pending:
+                self.expect()
+            self._away = True
+            return
+        if not self._pending or (
+            not self._away and self._hass.loop.time() - self._since < self._grace
+        ):
+            return
+        if self._away:
+            self._on_back()
+        self._pending = self._away = False
+        for coordinator in self._slow():
+            self._hass.async_create_task(coordinator.async_request_refresh())

@@ -1,1 +1,0 @@
-"""Tests of the history backfill and the import_history action."""
