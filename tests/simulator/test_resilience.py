@@ -181,3 +181,24 @@ async def test_payload_replay(
     assert (await get_json(session, sim, "/history/latest"))["timestamp"] != 1764246000
     async with session.post(f"{sim.url}/_sim/config", json={"payloads": []}) as resp:
         assert resp.status == 400
+
+
+async def test_list_fields_through_the_control_endpoint(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    body = {"history_gaps": ["2026-03-05"], "missing_endpoints": ["system/led"]}
+    async with session.post(f"{sim.url}/_sim/config", json=body) as resp:
+        assert resp.status == 200
+        config = (await resp.json())["config"]
+    assert config["history_gaps"] == ["2026-03-05"]
+    assert config["missing_endpoints"] == ["/api/v1/system/led"]
+    assert sim.config.missing_endpoints == ("/api/v1/system/led",)
+    assert await _status(session, sim, "/system/led") == 404
+    for bad in (
+        {"history_gaps": "2026-03-05"},
+        {"history_gaps": ["5.3.2026"]},
+        {"missing_endpoints": ["/history/latest"]},
+        {"cotenant_rate": 1.5},
+    ):
+        async with session.post(f"{sim.url}/_sim/config", json=bad) as resp:
+            assert resp.status == 400, bad
