@@ -7,13 +7,16 @@ Pipeline of one API request (everything but ``/_sim/``):
    faults drop the connection without a response;
 3. status faults (``http_500``, ``busy_503``, ``rate_limit_429``,
    ``malformed_json``) answer before rate limit and authentication;
-4. rate limit (429), heap guard for history (503); both rejections do not
-   count toward the window, every other answered request does;
-5. 404/405, authentication (401/403);
-6. the endpoint handler, with the payload faults of that path;
+4. rate limit (429; a co-tenant's requests fill ``cotenant_rate`` places),
+   heap guard for history (503); both rejections do not count toward the
+   window, every other answered request does;
+5. 404 (also for ``missing_endpoints``)/405, authentication (401/403);
+6. the endpoint handler with the payload faults of that path, or the body
+   from ``payloads`` (replay);
 7. ``apply_then_drop``: the handler's effect stays, its answer is never sent.
 
-Every API request is logged with its final status.
+Every API request is logged with its final status. A fault set with a
+``count`` is used up only where it fires.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .control import control_routes
 from .device import Phase, TokenLevel
 from .faults import FaultMode
 from .requestlog import STATUS_DROPPED, STATUS_TIMEOUT, RequestLogEntry
-from .responses import busy, error, too_many_requests
+from .responses import busy, error, json_response, no_content, too_many_requests
 
 if TYPE_CHECKING:
     from .core import Simulator
@@ -45,6 +48,7 @@ PAYLOAD_FAULTS = (
     FaultMode.HUGE_PAYLOAD,
     FaultMode.NEW_OBIS,
     FaultMode.MISSING_FIELDS,
+    FaultMode.FROZEN_READING,
 )
 MALFORMED_BODY = b'{"timestamp":1700000000,"1.8.0":{"value":12345.6'
 
@@ -106,31 +110,34 @@ class ApiHandler:
             return response
 
         faults = sim.faults
-        if device.phase is Phase.OFFLINE or faults.active(FaultMode.OFFLINE, path):
+        if device.phase is Phase.OFFLINE or faults.take(FaultMode.OFFLINE, path):
             log(STATUS_DROPPED)
             return drop_connection(request)
-        if faults.active(FaultMode.RESET, path):
+        if faults.take(FaultMode.RESET, path):
             log(STATUS_DROPPED)
             return drop_connection(request, reset=True)
-        if faults.active(FaultMode.TIMEOUT, path):
+        if faults.take(FaultMode.TIMEOUT, path):
             log(STATUS_TIMEOUT)
             await sim.hang()
             return drop_connection(request)
-        if faults.active(FaultMode.HTTP_500, path):
+        if faults.take(FaultMode.HTTP_500, path):
             return answer(error(500, "Internal Server Error"))
-        if faults.active(FaultMode.BUSY_503, path):
+        if faults.take(FaultMode.BUSY_503, path):
             return answer(busy())
-        if faults.active(FaultMode.RATE_LIMIT_429, path):
+        if faults.take(FaultMode.RATE_LIMIT_429, path):
             return answer(too_many_requests())
-        if faults.active(FaultMode.MALFORMED_JSON, path):
+        if faults.take(FaultMode.MALFORMED_JSON, path):
             return answer(
                 web.Response(body=MALFORMED_BODY, content_type="application/json")
             )
 
         config = device.config
-        if not device.rate_window.allows(now, config.rate_limit, config.rate_window):
+        limit = config.rate_limit - config.cotenant_rate
+        if not device.rate_window.allows(now, limit, config.rate_window):
             return answer(too_many_requests())
         endpoint, known = lookup(request.method, path)
+        if path in config.missing_endpoints:
+            endpoint, known = None, False
         history = endpoint is not None and endpoint.history
         if history and device.history_in_flight >= config.max_history_in_flight:
             return answer(busy())
@@ -149,25 +156,34 @@ class ApiHandler:
             device=device,
             request=request,
             payload_faults=frozenset(
-                mode for mode in PAYLOAD_FAULTS if faults.active(mode, path)
+                mode for mode in PAYLOAD_FAULTS if faults.take(mode, path)
             ),
             ip_address=sim.ip_address,
         )
+        handler = endpoint.handler
+        if request.method in ("GET", "HEAD") and path in config.payloads:
+            handler = replay
         if not history:
-            response = await endpoint.handler(context)
+            response = await handler(context)
         else:
             device.history_in_flight += 1
             try:
                 if config.history_delay > 0:
                     await asyncio.sleep(config.history_delay)
-                response = await endpoint.handler(context)
+                response = await handler(context)
             finally:
                 device.history_in_flight -= 1
-        if faults.active(FaultMode.APPLY_THEN_DROP, path):
+        if faults.take(FaultMode.APPLY_THEN_DROP, path):
             log(STATUS_DROPPED)
             return drop_connection(request)
         log(response.status)
         return response
+
+
+async def replay(ctx: Context) -> web.StreamResponse:
+    """Answer with the body configured in ``payloads`` (None = 204)."""
+    body = ctx.device.config.payloads[ctx.request.path]
+    return no_content() if body is None else json_response(body)
 
 
 def build_app(sim: Simulator) -> web.Application:

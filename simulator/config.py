@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 import dataclasses
-from dataclasses import dataclass
-import re
+from dataclasses import dataclass, field
 import time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-MEDIA = ("electricity", "gas", "water")
-
-_DEVICE_ID_RE = re.compile(r"^[0-9A-F]{12}$")
+from .checks import MEDIA, coerce_json_changes, normalize_config, validate
+from .profiles import CLOCK_OFF_SECONDS, MEDIUM_PROFILES
 
 # Fields that cannot be changed through the JSON control endpoint.
 NOT_JSON_CONFIGURABLE = frozenset({"clock"})
+
+__all__ = ["MEDIA", "NOT_JSON_CONFIGURABLE", "SimulatorConfig", "coerce_json_changes"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,12 @@ class SimulatorConfig:
     product_name: str = "WattWächter Plus"
     """``esp.product_name`` of ``/system/info``."""
     medium: str = "electricity"
-    """``electricity``, ``gas`` or ``water``."""
+    """``electricity``, ``gas`` or ``water`` (the ``gas``/``water`` profiles set it)."""
+    profile: str = "default"
+    """Household: ``default``, ``no_feed_in``, ``single_phase``, ``import_only``,
+    ``gas``, ``water``, ``clock_off`` or ``tariff`` (see ``profiles.py``)."""
     firmware: str = "1.2.3"
-    """Firmware version the device boots with."""
+    """Firmware version the device boots with (>= 1.3 switches 1.3 behaviour on)."""
     ota_version: str = "1.3.0"
     """Version offered by ``/ota/check``; an OTA installs it."""
     ota_fail: bool = False
@@ -62,8 +64,13 @@ class SimulatorConfig:
     """Accepted API requests allowed per ``rate_window``."""
     rate_window: float = 10.0
     """Length of the sliding rate-limit window in seconds."""
+    cotenant_rate: int = 0
+    """Requests another client sends per ``rate_window``, evenly spread: they
+    count toward the rate limit but never appear in the request log."""
     history_days: int = 730
-    """How long the device has existed; history before that answers 400."""
+    """How long the device has existed; older history has no data."""
+    history_gaps: tuple[str, ...] = ()
+    """Local days (``YYYY-MM-DD``) the device has no history for."""
     seed: int = 1
     """Seed of the deterministic energy model and of generated tokens."""
     clock: Callable[[], float] | None = None
@@ -82,10 +89,29 @@ class SimulatorConfig:
     """IPv4 address advertised over mDNS and in ``/system/info``."""
     meter_replaced_at: float = 0.0
     """Epoch seconds when a new meter was fitted (0 = never): from then on the
-    totals of ``/history/latest`` count from 0. History is not changed."""
+    totals count from 0, in ``/history/latest`` and in the history."""
+    meter_since: float = 0.0
+    """``gw.meterSince`` before any exchange (0 = 2025-01-01T00:00Z)."""
+    clock_offset: float = 0.0
+    """Seconds the meter's reading time is off (``clock_off`` profile: -3 h)."""
+    tariff_schedule: tuple[str, str] = ("06:00", "22:00")
+    """Local times (quarter hours) when tariff 1 and tariff 2 begin."""
+    meter_attention: bool = False
+    """LED status ``METER_ATTENTION``: the meter waits for the customer."""
+    legacy_firmware: bool = False
+    """Leave out the newer ``/system/info`` and ``/settings`` fields."""
+    missing_endpoints: tuple[str, ...] = ()
+    """GET paths the firmware does not have yet (they answer 404)."""
+    other_device: bool = False
+    """Another device answers at this address: ``other_device_id``, another meter."""
+    other_device_id: str = "0C8B95A1B2C3"
+    """Device id (MAC) of the other device."""
+    payloads: Mapping[str, Any] = field(default_factory=dict)
+    """GET path -> JSON body served instead of the generated one (None = 204)."""
 
     def __post_init__(self) -> None:
-        """Validate the values that would otherwise fail late."""
+        """Normalise paths and tuples, then validate the values."""
+        normalize_config(self)
         validate(self)
 
     def now(self) -> float:
@@ -99,10 +125,15 @@ class SimulatorConfig:
         return time.time()
 
     @property
+    def identity(self) -> str:
+        """Return the device id answering now (``other_device_id`` if switched)."""
+        return self.other_device_id if self.other_device else self.device_id
+
+    @property
     def mac(self) -> str:
         """Return the MAC address in colon form, e.g. ``AA:BB:CC:DD:EE:FF``."""
-        pairs = [self.device_id[i : i + 2] for i in range(0, 12, 2)]
-        return ":".join(pairs)
+        device_id = self.identity
+        return ":".join(device_id[i : i + 2] for i in range(0, 12, 2))
 
     @property
     def effective_model_id(self) -> str:
@@ -118,91 +149,42 @@ class SimulatorConfig:
             return "WattWächter Gas" if self.medium == "gas" else "WattWächter Wasser"
         return self.product_name
 
+    @property
+    def meter_clock_offset(self) -> float:
+        """Return how many seconds the meter's clock is off."""
+        if self.clock_offset == 0 and self.profile == "clock_off":
+            return CLOCK_OFF_SECONDS
+        return self.clock_offset
+
     def replace(self, **changes: Any) -> SimulatorConfig:
-        """Return a copy with ``changes`` applied (unknown fields raise)."""
+        """Return a copy with ``changes`` applied (unknown fields raise).
+
+        Switching to a gas/water profile switches the medium too, and
+        leaving one switches back to electricity, unless ``medium`` is given.
+        """
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
             msg = f"unknown SimulatorConfig field(s): {', '.join(unknown)}"
             raise TypeError(msg)
+        if "profile" in changes and "medium" not in changes:
+            new = changes["profile"]
+            if new in MEDIUM_PROFILES:
+                changes["medium"] = new
+            elif self.profile in MEDIUM_PROFILES:
+                changes["medium"] = "electricity"
         return dataclasses.replace(self, **changes)
 
     def as_json(self) -> dict[str, Any]:
         """Return the JSON-serialisable fields (the clock is left out)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in NOT_JSON_CONFIGURABLE
-        }
-
-
-def validate(config: SimulatorConfig) -> None:
-    """Raise ValueError when ``config`` cannot describe a device."""
-    if not _DEVICE_ID_RE.match(config.device_id):
-        msg = f"device_id must be 12 upper-case hex digits, got {config.device_id!r}"
-        raise ValueError(msg)
-    if config.medium not in MEDIA:
-        msg = f"medium must be one of {MEDIA}, got {config.medium!r}"
-        raise ValueError(msg)
-    try:
-        ZoneInfo(config.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        msg = f"unknown timezone {config.timezone!r}"
-        raise ValueError(msg) from err
-    if config.rate_limit < 1 or config.rate_window <= 0:
-        msg = "rate_limit must be >= 1 and rate_window > 0"
-        raise ValueError(msg)
-    if config.history_days < 0:
-        msg = "history_days must be >= 0"
-        raise ValueError(msg)
-    for name in (
-        "first_reading_delay",
-        "reboot_seconds",
-        "ota_download_seconds",
-        "timeout_seconds",
-        "history_delay",
-        "latency",
-    ):
-        if getattr(config, name) < 0:
-            msg = f"{name} must be >= 0"
-            raise ValueError(msg)
-
-
-def coerce_json_changes(
-    current: SimulatorConfig, changes: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Check JSON control-endpoint changes against the field types.
-
-    Returns the changes with ints accepted for float fields; raises
-    TypeError or ValueError with a readable message otherwise.
-    """
-    names = {f.name for f in dataclasses.fields(current)}
-    result: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key not in names or key in NOT_JSON_CONFIGURABLE:
-            msg = f"field {key!r} cannot be set"
-            raise TypeError(msg)
-        old = getattr(current, key)
-        if key == "advertise_ip":
-            if value is not None and not isinstance(value, str):
-                msg = "advertise_ip must be a string or null"
-                raise TypeError(msg)
-        elif isinstance(old, bool):
-            if not isinstance(value, bool):
-                msg = f"{key} must be a boolean"
-                raise TypeError(msg)
-        elif isinstance(old, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                msg = f"{key} must be an integer"
-                raise TypeError(msg)
-        elif isinstance(old, float):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                msg = f"{key} must be a number"
-                raise TypeError(msg)
-            result[key] = float(value)
-            continue
-        elif isinstance(old, str) and not isinstance(value, str):
-            msg = f"{key} must be a string"
-            raise TypeError(msg)
-        result[key] = value
-    return result
+        result: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in NOT_JSON_CONFIGURABLE:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            result[f.name] = value
+        return result

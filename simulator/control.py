@@ -28,6 +28,17 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def _number(body: dict[str, Any], key: str, default: Any) -> Any:
+    """Return ``body[key]`` as a float (``default`` when absent or null)."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{key} must be a number"
+        raise TypeError(msg)
+    return float(value)
+
+
 def _bad(message: str) -> web.Response:
     """Return a 400 answer of the control endpoint."""
     return json_response({"ok": False, "error": message}, status=400)
@@ -45,6 +56,11 @@ def control_routes(sim: Simulator) -> list[web.RouteDef]:
             mode = FaultMode(body["mode"])
             active = body.get("active", True)
             paths = body.get("paths")
+            count = body.get("count")
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 1
+            ):
+                return _bad("count must be a positive integer")
             if not isinstance(active, bool):
                 return _bad("active must be a boolean")
             if paths is not None and (
@@ -57,7 +73,7 @@ def control_routes(sim: Simulator) -> list[web.RouteDef]:
         except (ValueError, TypeError) as err:
             return _bad(str(err))
         if active:
-            sim.set_fault(mode, paths)
+            sim.set_fault(mode, paths, count)
         else:
             sim.clear_fault(mode)
         return json_response({"ok": True, "faults": sim.faults.as_json()})
@@ -84,6 +100,29 @@ def control_routes(sim: Simulator) -> list[web.RouteDef]:
             return _bad(str(err))
         return json_response({"ok": True, "config": sim.config.as_json()})
 
+    async def exchange_meter(request: web.Request) -> web.StreamResponse:
+        try:
+            body = await _body(request)
+            sim.exchange_meter(
+                _number(body, "start_value", 0.0),
+                start_export=_number(body, "start_export", 0.0),
+                at=_number(body, "at", None),
+            )
+        except (ValueError, TypeError) as err:
+            return _bad(str(err))
+        return json_response({"ok": True, "state": sim.summary()})
+
+    async def correct_meter(request: web.Request) -> web.StreamResponse:
+        try:
+            body = await _body(request)
+            value = _number(body, "value", None)
+            if value is None:
+                return _bad("value is required")
+            sim.correct_meter(value, at=_number(body, "at", None))
+        except (ValueError, TypeError) as err:
+            return _bad(str(err))
+        return json_response({"ok": True, "state": sim.summary()})
+
     async def not_found(request: web.Request) -> web.StreamResponse:
         return json_response({"ok": False, "error": "unknown control path"}, status=404)
 
@@ -95,5 +134,7 @@ def control_routes(sim: Simulator) -> list[web.RouteDef]:
         web.post(f"{CONTROL_PREFIX}/log/clear", clear_log),
         web.get(f"{CONTROL_PREFIX}/config", get_config),
         web.post(f"{CONTROL_PREFIX}/config", post_config),
+        web.post(f"{CONTROL_PREFIX}/meter/exchange", exchange_meter),
+        web.post(f"{CONTROL_PREFIX}/meter/correct", correct_meter),
         web.route("*", CONTROL_PREFIX + "/{tail:.*}", not_found),
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 import contextlib
-import math
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,8 +15,9 @@ from .config import SimulatorConfig, coerce_json_changes
 from .device import Device, DeviceState
 from .faults import FaultMode, FaultSet
 from .mdns import MdnsAdvertiser, first_lan_ipv4
-from .meter import MeterModel, to_kilo
+from .meter import MeterModel
 from .requestlog import RequestLogEntry
+from .summary import summary
 
 MDNS_POLL_SECONDS = 1.0
 """How often (real time) the mDNS TXT ``ver`` is compared with the firmware."""
@@ -130,16 +130,20 @@ class Simulator:
 
     async def _start_mdns(self) -> None:
         """Register the service and watch the firmware version."""
+        await self._advertise()
+        self._mdns_task = asyncio.create_task(self._watch_version())
+
+    async def _advertise(self) -> None:
+        """Register the service of the device answering now."""
         config = self.config
         self._mdns = MdnsAdvertiser(
-            device_id=config.device_id,
+            device_id=config.identity,
             model=config.model,
             mac=config.mac,
             port=self._port,
             address=self.ip_address,
         )
         await self._mdns.start(self.device.state.firmware)
-        self._mdns_task = asyncio.create_task(self._watch_version())
 
     async def _watch_version(self) -> None:
         """Update TXT ``ver`` once an OTA has installed a new version."""
@@ -148,9 +152,15 @@ class Simulator:
             await self.sync_mdns()
 
     async def sync_mdns(self) -> None:
-        """Advertise the current firmware version over mDNS now."""
-        if self._mdns is not None:
-            await self._mdns.update(self.state.firmware)
+        """Advertise the current firmware version (and device) over mDNS now."""
+        if self._mdns is None:
+            return
+        if self._mdns.device_id != self.config.identity:
+            old, self._mdns = self._mdns, None
+            await old.stop()
+            await self._advertise()
+            return
+        await self._mdns.update(self.state.firmware)
 
     async def stop(self) -> None:
         """Stop serving, release hanging requests and unregister mDNS."""
@@ -184,21 +194,56 @@ class Simulator:
     # --- faults, log and config -----------------------------------------------
 
     def set_fault(
-        self, mode: FaultMode | str, paths: Iterable[str] | None = None
+        self,
+        mode: FaultMode | str,
+        paths: Iterable[str] | None = None,
+        count: int | None = None,
     ) -> None:
-        """Activate fault ``mode`` for ``paths`` (None = every API path)."""
-        self.faults.set(mode, paths)
+        """Activate fault ``mode`` for ``paths`` (None = every API path).
+
+        With ``count`` only the next ``count`` matching requests are hit.
+        ``frozen_reading`` freezes the reading of this moment.
+        """
+        self.faults.set(mode, paths, count)
+        state = self.device.state
+        if FaultMode(mode) is FaultMode.FROZEN_READING and state.frozen_at is None:
+            state.frozen_at = self.now()
 
     def clear_fault(self, mode: FaultMode | str) -> None:
         """Deactivate fault ``mode``; hanging requests end at once."""
         self.faults.clear(mode)
         if FaultMode(mode) is FaultMode.TIMEOUT:
             self._release_hangs()
+        if FaultMode(mode) is FaultMode.FROZEN_READING:
+            self.device.state.frozen_at = None
 
     def clear_faults(self) -> None:
         """Deactivate every fault; hanging requests end at once."""
         self.faults.clear_all()
+        self.device.state.frozen_at = None
         self._release_hangs()
+
+    # --- the meter --------------------------------------------------------------
+
+    def exchange_meter(
+        self,
+        start_value: float = 0.0,
+        *,
+        start_export: float = 0.0,
+        at: float | None = None,
+    ) -> None:
+        """Fit a new meter at ``at`` (default now) showing ``start_value``.
+
+        Values are kWh (m³ on gas/water). ``gw.meterSince`` becomes ``at``;
+        live counters and history readings count on from ``start_value``.
+        """
+        when = self.now() if at is None else at
+        self.device.set_registers(when, start_value, start_export, exchange=True)
+
+    def correct_meter(self, value: float, *, at: float | None = None) -> None:
+        """Correct the displayed reading to ``value`` (``meterSince`` is kept)."""
+        when = self.now() if at is None else at
+        self.device.set_registers(when, value, None, exchange=False)
 
     def clear_log(self) -> None:
         """Empty the request log."""
@@ -239,65 +284,11 @@ class Simulator:
 
     def summary(self) -> dict[str, Any]:
         """Return the ``GET /_sim/state`` body."""
-        device = self.device
-        device.advance()
-        state = device.state
-        now = device.now()
-        config = self.config
-        imp, exp = device.model.reading(now)
-        if config.medium == "electricity":
-            counters: dict[str, float] = {
-                "import_kWh": to_kilo(imp),
-                "export_kWh": to_kilo(exp),
-            }
-        else:
-            counters = {"volume_m3": to_kilo(imp)}
-        pending = state.pending_tokens
-        return {
-            "now": now,
-            "url": self.url,
-            "device_id": config.device_id,
-            "medium": config.medium,
-            "firmware": state.firmware,
-            "phase": str(device.phase),
-            "uptime_s": math.floor(device.uptime()),
-            "uptime": device.uptime_text(),
-            "boot_time": state.boot_time,
-            "boots": state.boots,
-            "first_reading_pending": device.in_first_reading_window(),
-            "ota": {
-                "update_available": device.update_available(),
-                "offered_version": config.ota_version,
-                "target": state.ota_target,
-                "download_until": state.ota_download_until,
-                "offline_until": state.offline_until,
-                "attempts": state.ota_attempts,
-            },
-            "faults": self.faults.as_json(),
-            "counters": counters,
-            "settings": state.settings,
-            "modbus": state.modbus,
-            "auth": {
-                "required": device.auth_required,
-                "read_token": state.read_token,
-                "write_token": state.write_token,
-                "pending": None
-                if pending is None
-                else {
-                    "token_read": pending.token_read,
-                    "token_write": pending.token_write,
-                    "expires_at": pending.expires_at,
-                },
-            },
-            "rate_limit": {
-                "limit": config.rate_limit,
-                "window": config.rate_window,
-                "in_window": device.rate_window.count(now, config.rate_window),
-            },
-            "history_in_flight": device.history_in_flight,
-            "requests_logged": len(self._log),
-            "mdns": self._mdns is not None,
-        }
+        return summary(self)
+
+    def mdns_active(self) -> bool:
+        """Return True while the service is advertised over mDNS."""
+        return self._mdns is not None
 
 
 def _bound_port(runner: web.AppRunner, requested: int) -> int:

@@ -42,6 +42,10 @@ class FaultMode(StrEnum):
     APPLY_THEN_DROP = "apply_then_drop"
     """The device handles the request (and applies a change), then drops the
     connection instead of answering: a response lost on the way back."""
+    FROZEN_READING = "frozen_reading"
+    """The reading head fell off: ``/history/latest`` keeps answering the last
+    reading (same ``timestamp``, ``datetime`` and values) from the moment the
+    fault was switched on."""
 
 
 # Faults that change the transport or the status code, checked before the
@@ -58,28 +62,49 @@ TRANSPORT_FAULTS: tuple[FaultMode, ...] = (
 
 
 class FaultSet:
-    """The active faults, each optionally restricted to some API paths."""
+    """The active faults, each optionally restricted to some API paths.
+
+    A fault set with a ``count`` hits only the next ``count`` matching
+    requests (``take`` counts them down), then switches itself off.
+    """
 
     def __init__(self) -> None:
         """Start with no active fault."""
         self._active: dict[FaultMode, frozenset[str] | None] = {}
+        self._left: dict[FaultMode, int] = {}
 
-    def set(self, mode: FaultMode | str, paths: Iterable[str] | None = None) -> None:
-        """Activate ``mode`` for ``paths`` (None = every API path)."""
+    def set(
+        self,
+        mode: FaultMode | str,
+        paths: Iterable[str] | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Activate ``mode`` for ``paths`` (None = every API path).
+
+        ``count`` limits it to the next ``count`` matching requests.
+        """
         fault = FaultMode(mode)
         if isinstance(paths, str):
             paths = [paths]
+        if count is not None and (isinstance(count, bool) or count < 1):
+            msg = "count must be a positive integer"
+            raise ValueError(msg)
         self._active[fault] = (
             None if paths is None else frozenset(normalize_path(p) for p in paths)
         )
+        self._left.pop(fault, None)
+        if count is not None:
+            self._left[fault] = count
 
     def clear(self, mode: FaultMode | str) -> None:
         """Deactivate ``mode`` (no error when it was not active)."""
         self._active.pop(FaultMode(mode), None)
+        self._left.pop(FaultMode(mode), None)
 
     def clear_all(self) -> None:
         """Deactivate every fault."""
         self._active.clear()
+        self._left.clear()
 
     def active(self, mode: FaultMode, path: str) -> bool:
         """Return True when ``mode`` applies to the API ``path``."""
@@ -87,6 +112,20 @@ class FaultSet:
             return False
         paths = self._active[mode]
         return paths is None or path in paths
+
+    def take(self, mode: FaultMode, path: str) -> bool:
+        """Return ``active(mode, path)``; a counted fault uses up one hit."""
+        if not self.active(mode, path):
+            return False
+        if mode in self._left:
+            self._left[mode] -= 1
+            if self._left[mode] <= 0:
+                self.clear(mode)
+        return True
+
+    def remaining(self) -> dict[str, int]:
+        """Return ``{mode: hits left}`` of the counted faults."""
+        return {str(mode): left for mode, left in self._left.items()}
 
     def as_json(self) -> dict[str, list[str] | None]:
         """Return ``{mode: sorted paths or None}`` for the control endpoint."""

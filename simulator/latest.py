@@ -10,8 +10,10 @@ import random
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .counter import Counter, Registers
 from .faults import FaultMode
-from .meter import MeterModel, to_kilo
+from .meter import to_kilo
+from .profiles import IMPORT_ONLY_KEPT, SINGLE_PHASE_DROPPED
 
 OBIS_GAS_VOLUME = "7-0:3.0.0"
 OBIS_GAS_FLOW = "7-0:43.0.0"
@@ -54,25 +56,12 @@ def local_iso(at: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(int(at), tz).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def live_totals(
-    model: MeterModel, at: float, replaced_at: float = 0.0
-) -> tuple[int, int]:
-    """Return the (import, export) totals the meter shows at ``at``.
-
-    From ``replaced_at`` on (0 = never) a new meter counts from 0.
-    """
-    imp, exp = model.reading(at)
-    if 0 < replaced_at <= at:
-        old_imp, old_exp = model.reading(replaced_at)
-        imp, exp = imp - old_imp, exp - old_exp
-    return imp, exp
-
-
-def electricity_registers(
-    model: MeterModel, at: float, replaced_at: float = 0.0
-) -> dict[str, dict[str, Any]]:
-    """Return the live registers of an electricity meter at time ``at``."""
-    imp, exp = live_totals(model, at, replaced_at)
+def _electricity_values(
+    counter: Counter, at: float
+) -> tuple[Registers, float, list[float], list[float], list[float], float, float]:
+    """Return totals, power, per-phase power, volts, amps, frequency, power factor."""
+    model = counter.model
+    totals = counter.reading(at)
     rng = random.Random(f"live:{model.seed}:{math.floor(at)}")
     power = round(model.net_power(at) * (1 + 0.03 * (2 * rng.random() - 1)), 1)
     share1 = 0.28 + 0.1 * rng.random()
@@ -84,17 +73,31 @@ def electricity_registers(
     amps = [round(abs(p) / v, 2) for p, v in zip((p1, p2, p3), volts, strict=True)]
     frequency = round(50 + 0.05 * (2 * rng.random() - 1), 2)
     power_factor = round(0.95 + 0.04 * rng.random(), 3)
-    tariff1 = imp * 7 // 10
-    return {
+    return totals, power, [p1, p2, p3], volts, amps, frequency, power_factor
+
+
+def electricity_registers(
+    counter: Counter, at: float, profile: str = "default"
+) -> dict[str, dict[str, Any]]:
+    """Return the live registers of an electricity meter at time ``at``."""
+    totals, power, phases, volts, amps, frequency, power_factor = _electricity_values(
+        counter, at
+    )
+    imp, exp = totals.imp, totals.exp
+    tariff1 = imp * 7 // 10 if totals.t1 is None else totals.t1
+    if profile == "single_phase":
+        phases[0] = power
+        amps[0] = round(abs(power) / volts[0], 2)
+    registers = {
         "1.8.0": _register(to_kilo(imp), "kWh", "Bezug"),
         "1.8.1": _register(to_kilo(tariff1), "kWh", "Bezug Tarif 1"),
         "1.8.2": _register(to_kilo(imp - tariff1), "kWh", "Bezug Tarif 2"),
         "2.8.0": _register(to_kilo(exp), "kWh", "Einspeisung"),
         "2.8.1": _register(to_kilo(exp), "kWh", "Einspeisung Tarif 1"),
         "16.7.0": _register(power, "W", "Leistung"),
-        "36.7.0": _register(p1, "W", "Leistung L1"),
-        "56.7.0": _register(p2, "W", "Leistung L2"),
-        "76.7.0": _register(p3, "W", "Leistung L3"),
+        "36.7.0": _register(phases[0], "W", "Leistung L1"),
+        "56.7.0": _register(phases[1], "W", "Leistung L2"),
+        "76.7.0": _register(phases[2], "W", "Leistung L3"),
         # The firmware really sends some numbers as strings.
         "32.7.0": _register(f"{volts[0]:.1f}", "V", "Spannung L1"),
         "52.7.0": _register(f"{volts[1]:.1f}", "V", "Spannung L2"),
@@ -107,38 +110,51 @@ def electricity_registers(
         "96.1.0": _register(METER_SERIAL, "", "Zählernummer"),
         "94.91.0": _register(STATUS_WORD, "", "Statuswort"),
     }
+    if profile == "single_phase":
+        for key in SINGLE_PHASE_DROPPED:
+            del registers[key]
+    elif profile == "import_only":
+        registers = {k: v for k, v in registers.items() if k in IMPORT_ONLY_KEPT}
+    return registers
 
 
 def volume_registers(
-    model: MeterModel, at: float, boot_time: float, replaced_at: float = 0.0
+    counter: Counter, at: float, boot_time: float, meter_since: bool = False
 ) -> dict[str, dict[str, Any]]:
-    """Return the live registers and ``gw`` block of a gas or water meter."""
-    litres, _ = live_totals(model, at, replaced_at)
+    """Return the live registers and ``gw`` block of a gas or water meter.
+
+    ``meter_since`` adds ``gw.meterSince`` (firmware 1.3 and newer).
+    """
+    model = counter.model
+    litres = counter.reading(at).imp
     rng = random.Random(f"live:{model.seed}:{math.floor(at)}")
     flow_lph = model.net_power(at) * (0.9 + 0.2 * rng.random())
     flow = round(flow_lph / 1000, 3)
-    since_boot, _ = live_totals(model, min(boot_time, at), replaced_at)
+    since_boot = counter.reading(min(boot_time, at)).imp
     revolutions = round(max(litres - since_boot, 0) / 10, 1)
     gas = model.medium == "gas"
     volume_key = OBIS_GAS_VOLUME if gas else OBIS_WATER_VOLUME
     flow_key = OBIS_GAS_FLOW if gas else OBIS_WATER_FLOW
+    gw: dict[str, Any] = {
+        "ok": True,
+        "medium": model.medium,
+        "ticks": int(revolutions * 4),
+        "revolutions": revolutions,
+        "activeCoils": 3,
+        "coils": 3,
+        "referenceCoil": 0,
+        "cycles": int(revolutions),
+        "catchUp": 0,
+        "dropped": 0,
+        "refLost": 0,
+        "hysteresis": 12.0,
+        "energyFactor": 10.5 if gas else 0.0,
+        "field": 120,
+    }
+    if meter_since:
+        gw["meterSince"] = counter.meter_since(at)
     return {
-        "gw": {
-            "ok": True,
-            "medium": model.medium,
-            "ticks": int(revolutions * 4),
-            "revolutions": revolutions,
-            "activeCoils": 3,
-            "coils": 3,
-            "referenceCoil": 0,
-            "cycles": int(revolutions),
-            "catchUp": 0,
-            "dropped": 0,
-            "refLost": 0,
-            "hysteresis": 12.0,
-            "energyFactor": 10.5 if gas else 0.0,
-            "field": 120,
-        },
+        "gw": gw,
         volume_key: _register(to_kilo(litres), "m³", "Meter Reading"),
         flow_key: _register(flow, "m³/h", "Flow Rate"),
     }
@@ -202,23 +218,28 @@ def apply_faults(
 
 
 def build_latest(
-    model: MeterModel,
+    counter: Counter,
     at: float,
     tz: ZoneInfo,
     boot_time: float,
     faults: Collection[FaultMode] = (),
-    replaced_at: float = 0.0,
+    *,
+    profile: str = "default",
+    clock_offset: float = 0.0,
+    meter_since: bool = False,
 ) -> dict[str, Any]:
-    """Return the complete ``/history/latest`` body at time ``at``.
+    """Return the complete ``/history/latest`` body for a reading taken at ``at``.
 
-    ``replaced_at`` (epoch seconds, 0 = never) is when a new meter was fitted.
+    ``clock_offset`` shifts the reading's ``timestamp``/``datetime`` (a meter
+    whose clock is off); ``meter_since`` adds ``gw.meterSince``.
     """
+    stamp = at + clock_offset
     payload: dict[str, Any] = {
-        "timestamp": math.floor(at),
-        "datetime": local_iso(at, tz),
+        "timestamp": math.floor(stamp),
+        "datetime": local_iso(stamp, tz),
     }
-    if model.medium == "electricity":
-        payload.update(electricity_registers(model, at, replaced_at))
+    if counter.model.medium == "electricity":
+        payload.update(electricity_registers(counter, at, profile))
     else:
-        payload.update(volume_registers(model, at, boot_time, replaced_at))
-    return apply_faults(payload, faults, model.medium)
+        payload.update(volume_registers(counter, at, boot_time, meter_since))
+    return apply_faults(payload, faults, counter.model.medium)

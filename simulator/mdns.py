@@ -40,7 +40,7 @@ class MdnsAdvertiser:
         self, *, device_id: str, model: str, mac: str, port: int, address: str
     ) -> None:
         """Describe the service; nothing is sent before ``start()``."""
-        self._device_id = device_id
+        self.device_id = device_id
         self._model = model
         self._mac = mac
         self._port = port
@@ -54,26 +54,27 @@ class MdnsAdvertiser:
         """Return the ServiceInfo carrying ``version`` (under ``name`` if given)."""
         return ServiceInfo(
             SERVICE_TYPE,
-            name or instance_name(self._device_id),
+            name or instance_name(self.device_id),
             addresses=[socket.inet_aton(self._address)],
             port=self._port,
             properties={
-                "id": f"WWP-{self._device_id}",
+                "id": f"WWP-{self.device_id}",
                 "model": self._model,
                 "ver": version,
                 "mac": self._mac,
             },
-            server=server_name(self._device_id),
+            server=server_name(self.device_id),
         )
 
     async def start(self, version: str) -> None:
-        """Start zeroconf and register the service with firmware ``version``."""
-        try:
-            self._zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
-        except OSError:
-            # Some interface refused the multicast group (or the interface
-            # list is mocked, as in Home Assistant's tests): use only ours.
-            self._zeroconf = AsyncZeroconf(interfaces=[self._address])
+        """Start zeroconf and register the service with firmware ``version``.
+
+        Multicast goes out on the interface of the advertised address only
+        (127.0.0.1 = loopback unless ``--lan`` or ``--advertise-ip`` say else).
+        """
+        self._zeroconf = AsyncZeroconf(
+            interfaces=[self._address], ip_version=IPVersion.V4Only
+        )
         self._info = self._service_info(version)
         # A name still cached from a previous run (or another simulator) must
         # not stop this one; the TXT id, which identifies the device, stays.

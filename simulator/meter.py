@@ -34,6 +34,14 @@ BASE_READINGS: dict[str, tuple[int, int]] = {
     "water": (155_500, 0),  # litres: 155.5 m³
 }
 """Import/export readings at ``EPOCH0`` in Wh (electricity) or litres."""
+OTHER_BASE_READINGS: dict[str, tuple[int, int]] = {
+    "electricity": (4_321_000, 987_000),
+    "gas": (8_765_432, 0),
+    "water": (1_024_000, 0),
+}
+"""Readings of the other device at ``EPOCH0`` (``other_device``)."""
+OTHER_SEED_OFFSET = 7919
+"""Added to the seed for the other device's meter."""
 
 _YEAR_DAYS = 365.2425
 
@@ -50,8 +58,13 @@ def _season(day: int) -> float:
     return math.cos(2 * math.pi * (day_of_year - 172) / _YEAR_DAYS)
 
 
-def _electricity_day(rng: random.Random, day: int) -> tuple[list[int], list[int]]:
-    """Return (import Wh, export Wh) for the 96 slots of one UTC day."""
+def _electricity_day(
+    rng: random.Random, day: int, feed_in: bool = True
+) -> tuple[list[int], list[int]]:
+    """Return (import Wh, export Wh) for the 96 slots of one UTC day.
+
+    Without ``feed_in`` the household has no PV: the same load, nothing exported.
+    """
     season = _season(day)
     winter = (1 - season) / 2
     summer = (1 + season) / 2
@@ -77,6 +90,8 @@ def _electricity_day(rng: random.Random, day: int) -> tuple[list[int], list[int]
         pv = 0.0
         if abs(x) < 1:
             pv = pv_peak * math.cos(x * math.pi / 2) ** 1.3 * (0.8 + 0.2 * rng.random())
+        if not feed_in:
+            pv = 0.0
         net = load - pv
         imports.append(round(max(net, 0.0) / 4))
         exports.append(round(max(-net, 0.0) / 4))
@@ -119,36 +134,39 @@ def _water_day(rng: random.Random, day: int) -> tuple[list[int], list[int]]:
     return litres, [0] * SLOTS_PER_DAY
 
 
-def _compute_day(medium: str, seed: int, day: int) -> tuple[list[int], list[int]]:
+def _compute_day(
+    medium: str, seed: int, day: int, feed_in: bool = True
+) -> tuple[list[int], list[int]]:
     """Compute the slots of one UTC day (string seeding is version-stable)."""
     rng = random.Random(f"wattwaechter:{medium}:{seed}:{day}")
     if medium == "gas":
         return _gas_day(rng, day)
     if medium == "water":
         return _water_day(rng, day)
-    return _electricity_day(rng, day)
+    return _electricity_day(rng, day, feed_in)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def day_slots(
-    medium: str, seed: int, day: int
+    medium: str, seed: int, day: int, feed_in: bool = True
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Return (import, export) per slot of UTC day ``day`` (cached)."""
-    imports, exports = _compute_day(medium, seed, day)
+    imports, exports = _compute_day(medium, seed, day, feed_in)
     return tuple(imports), tuple(exports)
 
 
 class _DayPrefix:
     """Cumulative energy from ``EPOCH0`` to the start of a UTC day."""
 
-    def __init__(self, medium: str, seed: int) -> None:
+    def __init__(self, medium: str, seed: int, feed_in: bool) -> None:
         self._medium = medium
         self._seed = seed
+        self._feed_in = feed_in
         self._forward: list[tuple[int, int]] = [(0, 0)]  # day _DAY0 + i
         self._backward: list[tuple[int, int]] = [(0, 0)]  # day _DAY0 - i
 
     def _totals(self, day: int) -> tuple[int, int]:
-        imports, exports = _compute_day(self._medium, self._seed, day)
+        imports, exports = _compute_day(self._medium, self._seed, day, self._feed_in)
         return sum(imports), sum(exports)
 
     def at(self, day: int) -> tuple[int, int]:
@@ -168,33 +186,52 @@ class _DayPrefix:
         return self._backward[back]
 
 
-_PREFIXES: dict[tuple[str, int], _DayPrefix] = {}
+_PREFIXES: dict[tuple[str, int, bool], _DayPrefix] = {}
 
 
 class MeterModel:
     """Readings and slot energies of one simulated meter."""
 
-    def __init__(self, medium: str = "electricity", seed: int = 1) -> None:
-        """Create the model for ``medium`` with the pseudo-random ``seed``."""
+    def __init__(
+        self,
+        medium: str = "electricity",
+        seed: int = 1,
+        *,
+        feed_in: bool = True,
+        other: bool = False,
+    ) -> None:
+        """Create the model for ``medium`` with the pseudo-random ``seed``.
+
+        ``feed_in=False`` is a household without PV; ``other`` is the meter of
+        the other device (another seed and other base readings).
+        """
         self.medium = medium
-        self.seed = seed
-        key = (medium, seed)
+        self.seed = seed + OTHER_SEED_OFFSET if other else seed
+        self.feed_in = feed_in or medium != "electricity"
+        key = (medium, self.seed, self.feed_in)
         if key not in _PREFIXES:
-            _PREFIXES[key] = _DayPrefix(medium, seed)
+            _PREFIXES[key] = _DayPrefix(medium, self.seed, self.feed_in)
         self._prefix = _PREFIXES[key]
-        self.base_import, self.base_export = BASE_READINGS[medium]
+        table = OTHER_BASE_READINGS if other else BASE_READINGS
+        self.base_import, self.base_export = table[medium]
+        if not self.feed_in:
+            self.base_export = 0
+
+    def _day(self, day: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Return the slots of UTC day ``day``."""
+        return day_slots(self.medium, self.seed, day, self.feed_in)
 
     def slot_energy(self, slot: int) -> tuple[int, int]:
         """Return (import, export) of slot number ``slot`` (epoch // 900)."""
         day, index = divmod(slot, SLOTS_PER_DAY)
-        imports, exports = day_slots(self.medium, self.seed, day)
+        imports, exports = self._day(day)
         return imports[index], exports[index]
 
     def reading_at_slot(self, slot: int) -> tuple[int, int]:
         """Return the (import, export) reading at the start of ``slot``."""
         day, index = divmod(slot, SLOTS_PER_DAY)
         acc_imp, acc_exp = self._prefix.at(day)
-        imports, exports = day_slots(self.medium, self.seed, day)
+        imports, exports = self._day(day)
         return (
             self.base_import + acc_imp + sum(imports[:index]),
             self.base_export + acc_exp + sum(exports[:index]),

@@ -8,6 +8,19 @@ from typing import Any
 from aiohttp import web
 
 
+class BadRequest(Exception):
+    """The request body is not the JSON object the endpoint expects."""
+
+
+async def read_json(request: web.Request) -> Any:
+    """Return the parsed JSON body or raise BadRequest."""
+    raw = await request.read()
+    try:
+        return json.loads(raw) if raw else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest from err
+
+
 def dumps(body: Any) -> bytes:
     """Serialise compactly as the firmware does (UTF-8, NaN allowed)."""
     return json.dumps(

@@ -10,7 +10,9 @@ import signal
 import sys
 
 import aiohttp
+import pytest
 
+from simulator import __main__ as cli
 from simulator.__main__ import config_from_args, parse_args
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +55,63 @@ def test_arguments_map_to_the_config() -> None:
     assert config.mdns is True
     assert config.advertise_ip == "192.0.2.9"
     assert config.seed == 7
+    assert args.host == "127.0.0.1"
+
+
+def test_loopback_by_default_and_lan_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cli, "first_lan_ipv4", lambda: "192.0.2.44")
+    args = parse_args([])
+    assert args.host == "127.0.0.1"
+    assert config_from_args(args).advertise_ip == "127.0.0.1"
+    args = parse_args(["--lan"])
     assert args.host == "0.0.0.0"
+    assert config_from_args(args).advertise_ip == "192.0.2.44"
+    args = parse_args(["--lan", "--host", "192.0.2.7", "--advertise-ip", "192.0.2.8"])
+    assert args.host == "192.0.2.7"
+    assert config_from_args(args).advertise_ip == "192.0.2.8"
+    # A bind address without --lan is also the advertised one.
+    assert config_from_args(parse_args(["--host", "127.0.0.2"])).advertise_ip == (
+        "127.0.0.2"
+    )
+
+
+def test_new_flags_map_to_the_config() -> None:
+    config = config_from_args(
+        parse_args(
+            [
+                "--profile",
+                "tariff",
+                "--tariff-schedule",
+                "07:00",
+                "21:30",
+                "--clock-offset",
+                "-3600",
+                "--legacy-firmware",
+                "--missing-endpoint",
+                "/system/led",
+                "--missing-endpoint",
+                "ota/check",
+                "--history-gap",
+                "2026-03-01",
+                "--cotenant-rate",
+                "20",
+                "--meter-attention",
+            ]
+        )
+    )
+    assert config.profile == "tariff"
+    assert config.tariff_schedule == ("07:00", "21:30")
+    assert config.clock_offset == -3600
+    assert config.legacy_firmware is True
+    assert config.missing_endpoints == ("/api/v1/system/led", "/api/v1/ota/check")
+    assert config.history_gaps == ("2026-03-01",)
+    assert config.cotenant_rate == 20
+    assert config.meter_attention is True
+    gas = config_from_args(parse_args(["--profile", "gas"]))
+    assert (gas.profile, gas.medium) == ("gas", "gas")
+    assert cli.main(["--profile", "tariff", "--medium", "water"]) == 2
 
 
 async def test_cli_runs_and_stops(socket_enabled: None) -> None:
@@ -61,9 +119,7 @@ async def test_cli_runs_and_stops(socket_enabled: None) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "simulator",
-        "--host",
-        "127.0.0.1",
+        "simulator",  # no --host: binds 127.0.0.1
         "--port",
         "0",
         "--device-id",

@@ -42,6 +42,7 @@ def test_fault_modes_are_the_documented_strings() -> None:
         "missing_fields",
         "offline",
         "apply_then_drop",
+        "frozen_reading",
     }
 
 

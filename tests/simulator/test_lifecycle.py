@@ -71,6 +71,9 @@ async def test_ota_life_cycle(
     assert await post_json(session, sim, "/ota/start") == {
         "ok": True,
         "msg": "OTA started",
+        "update_available": True,
+        "version": "1.3.0",
+        "rebooting": True,
     }
     # Downloading: the API is up, the LED shows OTA_ACTIVE, version unchanged.
     clock.advance(10)

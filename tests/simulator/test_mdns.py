@@ -1,85 +1,84 @@
-"""mDNS advertisement, checked with a real zeroconf browser when possible."""
+"""mDNS advertisement, checked with a real zeroconf browser on loopback only.
+
+On this kernel Linux delivers multicast on ``lo`` to sockets bound to
+127.0.0.1 even without the MULTICAST flag; where it does not, the test skips
+and says how to enable it (``ip link set lo multicast on``, as root).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import secrets
 import socket
-import struct
 
 import pytest
 from zeroconf import IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
+from simulator import mdns
 from simulator.mdns import SERVICE_TYPE, MdnsAdvertiser
 
 from .conftest import Clock, SimFactory
 
-# A device ID of its own, so a simulator that scripts/develop (or a parallel
-# test run) advertises on the same network cannot collide with this one.
+# Device IDs of their own, so a simulator that scripts/develop (or a parallel
+# test run) advertises cannot collide with these.
 DEVICE_ID = secrets.token_hex(6).upper()
 MAC = ":".join(DEVICE_ID[i : i + 2] for i in range(0, 12, 2))
 INSTANCE = f"WWP-{DEVICE_ID}.{SERVICE_TYPE}"
-
-
-SIOCGIFADDR = 0x8915
-
-
-def _lan_ipv4() -> str | None:
-    """Return the IPv4 of the first non-loopback interface (Linux only).
-
-    Asked from the kernel because Home Assistant's test plugin mocks
-    ``ifaddr`` (which zeroconf uses) with a made-up 10.10.10.10 adapter.
-    """
-    try:
-        import fcntl  # noqa: PLC0415  # POSIX only
-
-        names = [name for _, name in socket.if_nameindex() if name != "lo"]
-    except (ImportError, OSError):
-        return None
-    for name in names:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            try:
-                packed = fcntl.ioctl(
-                    sock.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15])
-                )
-            except OSError:
-                continue
-        return socket.inet_ntoa(packed[20:24])
-    return None
+OTHER_ID = secrets.token_hex(6).upper()
+OTHER_INSTANCE = f"WWP-{OTHER_ID}.{SERVICE_TYPE}"
+LOOPBACK = "127.0.0.1"
+ENABLE_LOOPBACK_MULTICAST = "ip link set lo multicast on"
+"""What CI runs (as root) if the loopback interface refuses multicast."""
 
 
 async def _lookup(
-    zeroconf: AsyncZeroconf, timeout_ms: float = 3000
+    zeroconf: AsyncZeroconf, instance: str = INSTANCE, timeout_ms: float = 3000
 ) -> AsyncServiceInfo | None:
-    info = AsyncServiceInfo(SERVICE_TYPE, INSTANCE)
+    info = AsyncServiceInfo(SERVICE_TYPE, instance)
     if await info.async_request(zeroconf.zeroconf, timeout_ms):
         return info
     return None
 
 
-async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
-    address = _lan_ipv4()
-    if address is None:
-        pytest.skip("no non-loopback IPv4 interface for multicast DNS")
+async def _lookup_until(
+    zeroconf: AsyncZeroconf, instance: str, wanted: Callable[[AsyncServiceInfo], bool]
+) -> AsyncServiceInfo | None:
+    """Ask a few times (each ask waits for answers) until ``wanted`` holds."""
+    info = None
+    for _ in range(5):
+        info = await _lookup(zeroconf, instance, 1000)
+        if info is not None and wanted(info):
+            return info
+    return info
+
+
+async def test_mdns_advertisement_on_loopback_only(
+    make_sim: SimFactory, clock: Clock
+) -> None:
+    """Everything is sent on 127.0.0.1: the test never multicasts on a LAN."""
     try:
-        browser = AsyncZeroconf(interfaces=[address], ip_version=IPVersion.V4Only)
+        browser = AsyncZeroconf(interfaces=[LOOPBACK], ip_version=IPVersion.V4Only)
     except OSError as err:
-        pytest.skip(f"multicast sockets unavailable here: {err}")
+        pytest.skip(
+            f"loopback multicast unavailable ({err}); enable it with "
+            f"`{ENABLE_LOOPBACK_MULTICAST}` as root"
+        )
     try:
         sim = await make_sim(
-            device_id=DEVICE_ID,
-            mdns=True,
-            advertise_ip=address,
-            ota_download_seconds=1,
-            reboot_seconds=1,
+            device_id=DEVICE_ID, mdns=True, ota_download_seconds=1, reboot_seconds=1
         )
+        assert sim.ip_address == LOOPBACK
         info = await _lookup(browser)
         if info is None:
-            pytest.skip("multicast DNS answers do not arrive on this machine")
+            pytest.skip(
+                "multicast DNS answers do not arrive on loopback here; enable "
+                f"loopback multicast with `{ENABLE_LOOPBACK_MULTICAST}` as root"
+            )
         assert info.port == sim.port
         assert info.server == f"wattwaechter-{DEVICE_ID.lower()}.local."
-        assert socket.inet_ntoa(info.addresses[0]) == address
+        assert [socket.inet_ntoa(a) for a in info.addresses] == [LOOPBACK]
         assert info.decoded_properties == {
             "id": f"WWP-{DEVICE_ID}",
             "model": "WW-Plus",
@@ -90,16 +89,51 @@ async def test_mdns_advertisement(make_sim: SimFactory, clock: Clock) -> None:
         sim.device.start_ota()
         clock.advance(5)
         await sim.sync_mdns()
-        await asyncio.sleep(0.5)
-        info = await _lookup(browser)
+        info = await _lookup_until(
+            browser, INSTANCE, lambda i: i.decoded_properties["ver"] == "1.3.0"
+        )
         assert info is not None
         assert info.decoded_properties["ver"] == "1.3.0"
+        # Another device at the address advertises itself instead.
+        sim.configure(other_device=True, other_device_id=OTHER_ID)
+        await sim.sync_mdns()
+        other = await _lookup_until(browser, OTHER_INSTANCE, lambda i: True)
+        assert other is not None
+        assert other.decoded_properties["id"] == f"WWP-{OTHER_ID}"
         # Stopping unregisters the service (goodbye packets).
         await sim.stop()
-        await asyncio.sleep(0.5)
-        assert await _lookup(browser, 700) is None
+        assert await _lookup(browser, OTHER_INSTANCE, 700) is None
     finally:
         await browser.async_close()
+
+
+async def test_advertiser_uses_only_the_advertised_interface(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[dict[str, object]] = []
+
+    class _Zeroconf:
+        def __init__(self, **kwargs: object) -> None:
+            made.append(kwargs)
+
+        async def async_register_service(
+            self, info: ServiceInfo, allow_name_change: bool = False
+        ) -> asyncio.Future[None]:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+    monkeypatch.setattr(mdns, "AsyncZeroconf", _Zeroconf)
+    for address in (LOOPBACK, "192.0.2.2"):
+        advertiser = MdnsAdvertiser(
+            device_id="AABBCCDDEEFF",
+            model="WW-Plus",
+            mac="AA:BB:CC:DD:EE:FF",
+            port=80,
+            address=address,
+        )
+        await advertiser.start("1.2.3")
+    assert [kwargs["interfaces"] for kwargs in made] == [[LOOPBACK], ["192.0.2.2"]]
 
 
 class _RecordingZeroconf:
