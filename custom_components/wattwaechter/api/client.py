@@ -245,9 +245,14 @@ class WattwaechterClient:
         return OtaInfo.from_json(await self._request("GET", "/ota/check", priority))
 
     async def ota_start(self, priority: Priority) -> bool:
-        """Start a firmware update; return whether the device accepted it."""
-        answer = await self._request("POST", "/ota/start", priority, "write")
-        return as_bool(as_object(answer).get("ok")) is True
+        """Start a firmware update; return whether the device started one.
+
+        Firmware 1.3 answers ``ok`` with ``update_available: false`` when
+        there is nothing to install.
+        """
+        answer = as_object(await self._request("POST", "/ota/start", priority, "write"))
+        offered = as_bool(answer.get("update_available")) is not False
+        return as_bool(answer.get("ok")) is True and offered
 
     async def generate_tokens(self, priority: Priority) -> PendingTokens:
         """Create pending tokens; they become active only after confirm_tokens."""
