@@ -6,6 +6,7 @@ from pathlib import Path
 import re
 
 from homeassistant.util.yaml import load_yaml
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "home-assistant.md"
@@ -59,9 +60,8 @@ def _rules_in_reference(text: str) -> dict[str, set[str]]:
     return tiers
 
 
+@pytest.mark.skipif(not REFERENCE.exists(), reason="no ../shared beside this clone")
 def test_rule_list_matches_the_reference() -> None:
-    if not REFERENCE.exists():  # a clone without ../shared (e.g. on GitHub)
-        return
     assert _rules_in_reference(REFERENCE.read_text(encoding="utf-8")) == RULES
 
 

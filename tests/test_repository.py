@@ -57,6 +57,20 @@ def test_zeroconf_matchers() -> None:
                 assert value == value.lower()
 
 
+def test_dhcp_matchers() -> None:
+    """Known devices are followed to a new address; new ones found by host name."""
+    assert MANIFEST["dhcp"] == [
+        {"registered_devices": True},
+        {"hostname": "wattwaechter*"},
+    ]
+
+
+def test_recorder_is_optional() -> None:
+    """Live entities work without the recorder; only the history import needs it."""
+    assert "recorder" not in MANIFEST.get("dependencies", [])
+    assert MANIFEST["after_dependencies"] == ["recorder"]
+
+
 def test_hacs_json() -> None:
     """hacs.json has only keys HACS knows, a name and the minimum HA version."""
     hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
