@@ -19,7 +19,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.budget import Priority, RequestBudget
 from .api.client import WattwaechterClient
-from .api.errors import WattwaechterError, WattwaechterForbiddenError
+from .api.errors import (
+    WattwaechterBudgetError,
+    WattwaechterError,
+    WattwaechterForbiddenError,
+)
 from .api.inputs import clean_token, parse_host
 from .api.models import Settings, SystemInfo
 from .const import CONF_WRITE_TOKEN
@@ -59,6 +63,10 @@ async def form_errors(check: Awaitable[Any]) -> dict[str, str]:
         await check
     except FormError as err:
         return {err.field: err.key}
+    except WattwaechterBudgetError:
+        # A flow sends a handful of requests: only the device's Retry-After
+        # holds one back, so the device is what is busy.
+        return {"base": "device_busy"}
     except WattwaechterError as err:
         key = error_key(err)
         return {CONF_HOST if key.startswith("host_") else "base": key}
