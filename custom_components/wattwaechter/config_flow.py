@@ -173,10 +173,9 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self.context["title_placeholders"] = {"name": self._title()}
         if errors.get("base") == "invalid_auth":
             return await self.async_step_auth()
-        if errors.get("base") == "unknown":
-            return self.async_abort(reason="unknown")
         if errors:
-            return self.async_abort(reason="cannot_connect")
+            unknown = errors.get("base") == "unknown"
+            return self.async_abort(reason="unknown" if unknown else "cannot_connect")
         return await self.async_step_discovery_confirm()
 
     async def async_step_zeroconf(
