@@ -71,9 +71,15 @@ def test_exceptions_are_translated() -> None:
 
 
 def test_form_errors_and_aborts_are_translated() -> None:
-    errors = used(r'CannotProbe\(\s*"(\w+)"') | used(r'HostError\("(\w+)"')
-    errors |= {"token_invalid"}
+    # Form errors: the flow's own, the host/token checks' and every client
+    # error of the one table in errors.py.
+    errors = used(r'FormError\(\s*"(\w+)"')
+    errors |= set(re.findall(r'_invalid\(\s*"(\w+)"', SOURCES["api/inputs.py"]))
+    errors |= used(r'Error, "(\w+)"\)') | {"unknown", "device_busy"}
     assert errors <= set(EN["config"]["error"])
+    assert used(r'errors\[CONF_SCAN_INTERVAL\] = "(\w+)"') <= set(
+        EN["options"]["error"]
+    )
     aborts = used(r'reason="(\w+)"') - {"not_loaded"}
     assert aborts <= set(EN["config"]["abort"])
     fix_flow = EN["issues"]["auth_disabled"]["fix_flow"]

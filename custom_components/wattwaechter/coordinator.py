@@ -145,6 +145,16 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self._stale_since: datetime | None = None
         self._refused_since: datetime | None = None
 
+    @callback
+    def async_set_interval(self, seconds: float) -> None:
+        """Poll every ``seconds`` from now on, the next poll one interval from now.
+
+        The options flow calls this: no reload and no extra request.
+        """
+        self.update_interval = timedelta(seconds=seconds)
+        if self._unsub_refresh is not None:  # a poll is scheduled: move it
+            self._schedule_refresh()
+
     @property
     def stale(self) -> bool:
         """Return True while the device answers but delivers no fresh reading."""
