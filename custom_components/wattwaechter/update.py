@@ -76,8 +76,12 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
 
     @property
     def available(self) -> bool:
-        """Return True while the device answers, and always during an install."""
-        return self._done is not None or super().available
+        """Return True while the device answers, and always during an install.
+
+        An OTA check that failed (the vendor's server away) leaves the entity
+        available: the installed version is known, the latest one unknown.
+        """
+        return self._done is not None or self._meter.last_update_success
 
     @property
     def installed_version(self) -> str | None:
