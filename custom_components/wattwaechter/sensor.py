@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
+import re
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -26,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api.models import LedStatus, MeterReading, SystemInfo
+from .api.models import LedStatus, MeterReading, ObisValue, SystemInfo
 from .coordinator import (
     MeterCoordinator,
     WattwaechterConfigEntry,
@@ -61,6 +62,15 @@ LED_STATES = [
 TARIFFS = [f"1.8.{n}" for n in range(1, 10)]
 OTHER_MEDIA = {"gas": ("8", "9"), "water": ("7",)}
 """OBIS media (value group A) a gas/water device no longer meters, by medium."""
+_INTEGER = re.compile(r"-?\d+")
+
+
+def as_written(register: ObisValue) -> float | None:
+    """Return the register's number; one written without decimals stays an int."""
+    number = register.number
+    if number is not None and register.text and _INTEGER.fullmatch(register.text):
+        return int(number)
+    return number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,7 +219,7 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         if register is None or self.entity_description.text:
             self._attr_native_value = register.text if register else None
             return
-        self._take(register.number)
+        self._take(as_written(register))
 
     def _take(self, value: float | None) -> None:
         """Show ``value`` unless it is beyond the register's plausible range."""
