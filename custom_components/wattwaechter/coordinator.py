@@ -42,7 +42,7 @@ from .const import (
     TXT_MODEL_IDS,
 )
 from .errors import update_failed
-from .guard import CounterGuard
+from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
 from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
 from .restart import RestartWatcher
@@ -142,6 +142,8 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self.verified = False
         """Whether the device was checked to be ours since it last failed."""
         self._unchanged = 0
+        self._at = 0.0
+        """When (loop time) the last reading arrived."""
         self._stale_since: datetime | None = None
         self._refused_since: datetime | None = None
 
@@ -174,16 +176,24 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         return reading
 
     async def _fetch(self) -> MeterReading:
-        """Check who answers (after being away), then read the meter."""
+        """Check who answers (after being away), then read the meter.
+
+        A total that moves as no single meter can (backwards, or leaping)
+        may be another device at the address: who answers is checked before
+        the reading reaches any entity. A glitch of our own meter costs one
+        system info request; the guards of the totals handle the rest.
+        """
         if not self.verified:
-            system = self.config_entry.runtime_data.system
-            system.async_set_updated_data(await system.fetch_checked(Priority.METER))
-            self.verified = True
+            await self._async_check_device()
         try:
             reading = await self.client.latest(Priority.METER)
         except WattwaechterNoDataError:
             self._unchanged = STALE_UPDATES
             return self.data or MeterReading(timestamp=None, values={})
+        now = self.hass.loop.time()
+        if self.data is not None and totals_leap(self.data, reading, now - self._at):
+            await self._async_check_device()
+        self._at = now
         last = self.data.timestamp if self.data else None
         if reading.timestamp is not None and reading.timestamp == last:
             self._unchanged += 1
@@ -191,6 +201,12 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self._unchanged = 0
             self.last_fresh = dt_util.utcnow()
         return reading
+
+    async def _async_check_device(self) -> None:
+        """Read the system info; fail (wrong_device) when another device answers."""
+        system = self.config_entry.runtime_data.system
+        system.async_set_updated_data(await system.fetch_checked(Priority.METER))
+        self.verified = True
 
     @staticmethod
     def _since(since: datetime | None, condition: bool) -> datetime | None:
