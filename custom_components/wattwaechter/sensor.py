@@ -257,12 +257,18 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         self._since: int | None = None
 
     async def _async_restore(self) -> None:
+        """Restore the last good value (in this unit) and the cycle's start."""
         state = await self.async_get_last_state()
         last = await self.async_get_last_sensor_data()
-        if state and last and isinstance(last.native_value, int | float):
+        unit = self.entity_description.native_unit_of_measurement
+        if not state or not last or last.native_unit_of_measurement != unit:
+            return
+        if isinstance(last.native_value, int | float):
             age = (dt_util.utcnow() - state.last_updated).total_seconds()
             now = self.hass.loop.time()
             self.guard.restore(float(last.native_value), now - max(age, 0.0))
+        if since := dt_util.parse_datetime(str(state.attributes.get("last_reset"))):
+            self._since = int(since.timestamp())  # an exchange meanwhile is seen
 
     def _take(self, value: float | None) -> None:
         """Pass ``value`` to the guard; show the last good value."""
