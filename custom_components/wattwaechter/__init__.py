@@ -117,6 +117,7 @@ async def async_setup_entry(
         if coordinator.supported and not coordinator.last_update_success:
             restart.expect(grace=0)  # ask again as soon as the meter answers
     entry.async_on_unload(restart.async_listen())
+    entry.async_on_unload(led.async_add_listener(meter.async_led_updated))
 
     def auth_issue() -> None:
         if settings.data is not None:

@@ -142,6 +142,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self.verified = False
         """Whether the device was checked to be ours since it last failed."""
         self._unchanged = 0
+        self._attention_shown = False
         self._at = 0.0
         """When (loop time) the last reading arrived."""
         self._stale_since: datetime | None = None
@@ -150,8 +151,18 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     @property
     def stale(self) -> bool:
         """Return True while the device answers but delivers no fresh reading."""
+        return self._unchanged >= STALE_UPDATES or self._attention()
+
+    def _attention(self) -> bool:
         led = self.config_entry.runtime_data.led.data
-        return self._unchanged >= STALE_UPDATES or bool(led and led.meter_attention)
+        return bool(led and led.meter_attention)
+
+    @callback
+    def async_led_updated(self) -> None:
+        """Show at once when the LED starts or stops asking for the meter."""
+        if self._attention() != self._attention_shown:
+            self._attention_shown = not self._attention_shown
+            self.async_update_listeners()
 
     async def _async_update_data(self) -> MeterReading:
         """Fetch; keep the repairs about refusals and stale readings true."""
