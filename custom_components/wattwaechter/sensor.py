@@ -210,9 +210,13 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         )
 
     def _judge(self) -> None:
-        """Take the register's value from a reading not seen before."""
+        """Take the register's value from a fresh reading not seen before.
+
+        Readings repeated while the head is off are no news: a total's guard
+        measures the next rise from the last fresh reading, not from them.
+        """
         reading = self.coordinator.data
-        if reading is None or reading is self._judged:
+        if reading is None or reading is self._judged or self.coordinator.stale:
             return
         self._judged = reading
         register = reading.values.get(self.entity_description.key)
