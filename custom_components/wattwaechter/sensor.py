@@ -63,6 +63,8 @@ TARIFFS = [f"1.8.{n}" for n in range(1, 10)]
 OTHER_MEDIA = {"gas": ("8", "9"), "water": ("7",)}
 """OBIS media (value group A) a gas/water device no longer meters, by medium."""
 _INTEGER = re.compile(r"-?\d+")
+TARIFF_HOLD = 900.0
+"""Seconds the active tariff stays shown while no tariff register grows."""
 
 
 def as_written(register: ObisValue) -> float | None:
@@ -347,7 +349,11 @@ class LastReadingSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
 
 
 class ActiveTariffSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """Which tariff register counts now, from the registers' growth."""
+    """Which tariff register counts now, from the registers' growth.
+
+    The registers count whole Wh: at a low load they grow every few updates
+    only, so a tariff stays shown until nothing grew for ``TARIFF_HOLD``.
+    """
 
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options: list[str] = [f"tariff_{code[-1]}" for code in TARIFFS]  # noqa: RUF012
@@ -358,6 +364,7 @@ class ActiveTariffSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         super().__init__(coordinator, "active_tariff")
         self._totals: dict[str, float] = {}
         self._judged: MeterReading | None = None
+        self._grown_at = float("-inf")
         self._attr_native_value = None
 
     @callback
@@ -377,7 +384,12 @@ class ActiveTariffSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
                 for code, value in totals.items()
                 if code in self._totals and value > self._totals[code]
             ]
-            self._attr_native_value = f"tariff_{grown[0][-1]}" if grown else None
+            now = self.hass.loop.time()
+            if grown:
+                self._attr_native_value = f"tariff_{grown[0][-1]}"
+                self._grown_at = now
+            elif now - self._grown_at > TARIFF_HOLD:
+                self._attr_native_value = None  # nothing consumed
             self._totals = totals
         super()._handle_coordinator_update()
 
