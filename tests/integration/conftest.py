@@ -37,8 +37,14 @@ READ, WRITE = DEFAULTS.read_token, DEFAULTS.write_token
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load custom_components/wattwaechter instead of core's integration."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load custom_components/wattwaechter instead of core's integration.
+
+    A test that asks for ``recorder_mock`` gets it before ``hass`` starts.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
+    request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture
