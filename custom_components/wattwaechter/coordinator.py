@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.const import CONF_DEVICE_ID, CONF_MODEL
@@ -94,21 +94,26 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.feature = kind
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a 401 asks the user for a token and polling goes on."""
+        """Fetch; a 401 asks the user for a token and polling goes on.
+
+        An optional feature the firmware lacks (404) is said once, at INFO,
+        and no longer asked for; that is no failed update.
+        """
         try:
             return await self._fetch()
         except WattwaechterNotSupportedError as err:
-            if self.optional:
-                if self.supported:
-                    _LOGGER.info(
-                        "The firmware of the WattWächter at %s has no %s; "
-                        "that feature stays off until the firmware changes",
-                        self.client.host,
-                        self.feature,
-                    )
-                self.supported = False
-                self.update_interval = None
-            raise update_failed(err, self.client.host) from err
+            if not self.optional:
+                raise update_failed(err, self.client.host) from err
+            if self.supported:
+                _LOGGER.info(
+                    "The firmware of the WattWächter at %s has no %s; "
+                    "that feature stays off until the firmware changes",
+                    self.client.host,
+                    self.feature,
+                )
+            self.supported = False
+            self.update_interval = None
+            return cast(DataT, None)
         except WattwaechterAuthError as err:
             # Polling goes on, so the entry recovers by itself when the
             # device stops asking for a token; meanwhile the user is asked.
