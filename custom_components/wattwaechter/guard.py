@@ -28,6 +28,8 @@ MAX_POWER_KW: Final = 100.0
 """Largest plausible import or export of a household connection (kWh per hour)."""
 MAX_FLOW_M3H: Final = 40.0
 """Largest plausible gas or water flow (m³ per hour; a G25 gas meter)."""
+MAX_RATES: Final = {"Wh": MAX_POWER_KW * 1000, "m³": MAX_FLOW_M3H}
+"""Largest plausible rise per hour by unit; MAX_POWER_KW for the others."""
 MIN_ELAPSED_SECONDS: Final = 60.0
 """The allowance for a rise is never computed over less time than this."""
 REPLACEMENT_UPDATES: Final = 5
@@ -62,6 +64,11 @@ class _Candidate:
     value: float
     at: float
     count: int = 1
+
+
+def max_rate(unit: str | None) -> float:
+    """Return how much a total in ``unit`` can plausibly rise in an hour."""
+    return MAX_RATES.get(unit or "", MAX_POWER_KW)
 
 
 def allowance(max_rate_per_hour: float, elapsed: float) -> float:
@@ -171,8 +178,7 @@ def totals_leap(old: MeterReading, new: MeterReading, elapsed: float) -> bool:
             continue
         if before.number is None or register.number is None:
             continue
-        volume = description.native_unit_of_measurement == "m³"
-        rate = MAX_FLOW_M3H if volume else MAX_POWER_KW
+        rate = max_rate(description.native_unit_of_measurement)
         if impossible_step(before.number, register.number, elapsed, rate):
             return True
     return False

@@ -34,7 +34,7 @@ from .coordinator import (
     WattwaechterCoordinator,
 )
 from .entity import WattwaechterEntity
-from .guard import CounterGuard, Verdict
+from .guard import CounterGuard, Verdict, max_rate
 from .obis import (
     KNOWN_OBIS,
     ObisSensorDescription,
@@ -257,8 +257,7 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
     ) -> None:
         """Set up the register's guard (100 kWh or 40 m³ per hour at most)."""
         super().__init__(coordinator, description)
-        energy = description.native_unit_of_measurement == "kWh"
-        self.guard = CounterGuard(100.0 if energy else 40.0)
+        self.guard = CounterGuard(max_rate(description.native_unit_of_measurement))
         coordinator.config_entry.runtime_data.guards[description.key] = self.guard
         self._since: int | None = None
 
