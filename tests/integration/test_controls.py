@@ -312,3 +312,15 @@ async def test_stale_write_token(
     await advance(hass, INTERVAL)
     assert init_integration.state is ConfigEntryState.LOADED
     assert state(hass, init_integration, "1.8.0").state != STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(("simulator_config", "tokens"), [(AUTH_ON, READ_ONLY)])
+async def test_removing_the_entry_removes_the_issue(
+    hass: HomeAssistant, init_integration: ConfigEntry
+) -> None:
+    """No repair outlives its entry."""
+    with pytest.raises(HomeAssistantError):
+        await switch_led(hass, init_integration, SERVICE_TURN_OFF)
+    assert issue(hass, "write_token_required", init_integration) is not None
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    assert issue(hass, "write_token_required", init_integration) is None

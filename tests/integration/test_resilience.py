@@ -19,6 +19,7 @@ import logging
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 
 from custom_components.wattwaechter.api import client as api_client
@@ -144,3 +145,31 @@ async def test_fault(
     assert len(back) == case.back, back
     assert_no_traceback(caplog)
     assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        (FaultMode.MALFORMED_JSON, "bad_response"),
+        (FaultMode.HTTP_500, "bad_response"),
+        (FaultMode.RATE_LIMIT_429, "device_busy"),
+        (FaultMode.BUSY_503, "device_busy"),
+        (FaultMode.RESET, "cannot_connect"),
+    ],
+)
+async def test_meter_failure_is_translated(
+    hass: HomeAssistant,
+    init_integration: ConfigEntry,
+    device: Simulator,
+    fault: FaultMode,
+    key: str,
+) -> None:
+    """Each kind of failure has its own translated reason, naming the device."""
+    device.set_fault(fault, paths=["/history/latest"])
+    await advance(hass, INTERVAL)
+    assert state(hass, init_integration, "1.8.0").state == STATE_UNAVAILABLE
+    error = init_integration.runtime_data.meter.last_exception
+    assert isinstance(error, UpdateFailed)
+    assert error.translation_key == key
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["host"] == init_integration.data["host"]

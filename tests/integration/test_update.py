@@ -190,3 +190,24 @@ def sw_version(hass: HomeAssistant, entry: ConfigEntry) -> str | None:
     """Return the firmware the device registry shows."""
     (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     return device.sw_version
+
+
+async def test_installed_version_from_setup(
+    hass: HomeAssistant,
+    init_integration: ConfigEntry,
+    device: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a firmware version in the system info, the one from setup shows."""
+    original = device.device.system_info
+
+    def system_info(ip_address: str) -> dict[str, Any]:
+        info = original(ip_address)
+        info["esp"] = [row for row in info["esp"] if row["name"] != "os_version"]
+        return info
+
+    monkeypatch.setattr(device.device, "system_info", system_info)
+    await advance(hass, 300)
+    current = firmware(hass, init_integration)
+    assert current.attributes[ATTR_INSTALLED_VERSION] == "1.2.3"
+    assert sw_version(hass, init_integration) == "1.2.3"

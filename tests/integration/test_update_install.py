@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.components.update import (
     ATTR_INSTALLED_VERSION,
     DOMAIN as UPDATE,
@@ -13,9 +15,7 @@ from homeassistant.const import (
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import (
-    HomeAssistant,
-)
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 
@@ -198,3 +198,40 @@ async def test_reboot_faster_than_a_poll(
             await task
         assert err.value.translation_key == "ota_old_version"
     assert_clean(firmware(hass, init_integration))
+
+
+async def test_firmware_without_ota_led(
+    hass: HomeAssistant,
+    init_integration: ConfigEntry,
+    device: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No OTA_ACTIVE on the LED: no download steps, the rest as usual."""
+    original = device.device.led
+    monkeypatch.setattr(device.device, "led", lambda: {**original(), "status": "OK"})
+    seen = record(hass, [entity_id(hass, init_integration, "", UPDATE)])
+    task = await start_install(hass, init_integration)
+    await drive(hass, task)
+    await task
+    shown = percentages(seen[entity_id(hass, init_integration, "", UPDATE)])
+    assert shown == [5, 70, 90, 100]
+    assert firmware(hass, init_integration).attributes[ATTR_INSTALLED_VERSION] == (
+        "1.3.0"
+    )
+
+
+async def test_install_cancelled(
+    hass: HomeAssistant, init_integration: ConfigEntry, device: Simulator
+) -> None:
+    """Cancelling leaves no progress behind; the device finishes by itself."""
+    task = await start_install(hass, init_integration)
+    await step(hass, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(8):
+        await step(hass, 5)
+    final = firmware(hass, init_integration)
+    assert_clean(final)
+    assert final.attributes[ATTR_INSTALLED_VERSION] == "1.3.0"
+    assert final.state == STATE_OFF
