@@ -159,14 +159,12 @@ async def test_update_server_unreachable(
 async def test_new_firmware_reaches_the_device_card(
     hass: HomeAssistant,
     init_integration: ConfigEntry,
-    device: Simulator,
     hass_client: ClientSessionGenerator,
 ) -> None:
     """After an OTA the device card and diagnostics name the new firmware.
 
     At once (the install reads the system info when the device is back), and
-    without a reload; a firmware changed by other means shows within one
-    system update (5 minutes).
+    without a reload.
     """
     entry = init_integration
     runtime = entry.runtime_data
@@ -176,7 +174,18 @@ async def test_new_firmware_reaches_the_device_card(
     assert sw_version(hass, entry) == "1.3.0"
     data = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert data["entry"]["data"]["fw_version"] == "1.3.0"
+    assert entry.runtime_data is runtime  # no reload
 
+
+async def test_firmware_change_reaches_the_device_card(
+    hass: HomeAssistant,
+    init_integration: ConfigEntry,
+    device: Simulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A firmware changed by other means shows within one system update."""
+    entry = init_integration
+    runtime = entry.runtime_data
     device.configure(firmware="1.3.1", ota_version="1.3.1")
     await advance(hass, 300)
     assert sw_version(hass, entry) == "1.3.1"
