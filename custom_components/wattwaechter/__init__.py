@@ -6,7 +6,7 @@ from datetime import timedelta, tzinfo
 
 from homeassistant.const import CONF_HOST, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -69,7 +69,10 @@ async def async_setup_entry(
             write_token=entry.data.get(CONF_WRITE_TOKEN),
         )
     except WattwaechterInvalidInputError as err:
-        raise ConfigEntryError(
+        # A stored token no device could accept: ask the user for the current one.
+        token = err.reason == "token_invalid"
+        failure = ConfigEntryAuthFailed if token else ConfigEntryError
+        raise failure(
             translation_domain=DOMAIN,
             translation_key=err.reason,
             translation_placeholders={"host": entry.data[CONF_HOST]},
@@ -117,6 +120,10 @@ async def async_setup_entry(
         if coordinator.supported and not coordinator.last_update_success:
             restart.expect(grace=0)  # ask again as soon as the meter answers
     entry.async_on_unload(restart.async_listen())
+    entry.async_on_unload(led.async_add_listener(meter.async_led_updated))
+    # The system info polls even without entities of its own (they are
+    # disabled by default): it tells who answers and which firmware runs.
+    entry.async_on_unload(system.async_add_listener(lambda: None))
 
     def auth_issue() -> None:
         if settings.data is not None:

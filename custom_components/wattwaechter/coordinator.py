@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.const import CONF_DEVICE_ID, CONF_MODEL
@@ -42,7 +42,7 @@ from .const import (
     TXT_MODEL_IDS,
 )
 from .errors import update_failed
-from .guard import CounterGuard
+from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
 from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
 from .restart import RestartWatcher
@@ -94,21 +94,26 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.feature = kind
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a 401 asks the user for a token and polling goes on."""
+        """Fetch; a 401 asks the user for a token and polling goes on.
+
+        An optional feature the firmware lacks (404) is said once, at INFO,
+        and no longer asked for; that is no failed update.
+        """
         try:
             return await self._fetch()
         except WattwaechterNotSupportedError as err:
-            if self.optional:
-                if self.supported:
-                    _LOGGER.info(
-                        "The firmware of the WattWächter at %s has no %s; "
-                        "that feature stays off until the firmware changes",
-                        self.client.host,
-                        self.feature,
-                    )
-                self.supported = False
-                self.update_interval = None
-            raise update_failed(err, self.client.host) from err
+            if not self.optional:
+                raise update_failed(err, self.client.host) from err
+            if self.supported:
+                _LOGGER.info(
+                    "The firmware of the WattWächter at %s has no %s; "
+                    "that feature stays off until the firmware changes",
+                    self.client.host,
+                    self.feature,
+                )
+            self.supported = False
+            self.update_interval = None
+            return cast(DataT, None)
         except WattwaechterAuthError as err:
             # Polling goes on, so the entry recovers by itself when the
             # device stops asking for a token; meanwhile the user is asked.
@@ -142,6 +147,9 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self.verified = False
         """Whether the device was checked to be ours since it last failed."""
         self._unchanged = 0
+        self._attention_shown = False
+        self._at = 0.0
+        """When (loop time) the last reading arrived."""
         self._stale_since: datetime | None = None
         self._refused_since: datetime | None = None
 
@@ -158,8 +166,18 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     @property
     def stale(self) -> bool:
         """Return True while the device answers but delivers no fresh reading."""
+        return self._unchanged >= STALE_UPDATES or self._attention()
+
+    def _attention(self) -> bool:
         led = self.config_entry.runtime_data.led.data
-        return self._unchanged >= STALE_UPDATES or bool(led and led.meter_attention)
+        return bool(led and led.meter_attention)
+
+    @callback
+    def async_led_updated(self) -> None:
+        """Show at once when the LED starts or stops asking for the meter."""
+        if self._attention() != self._attention_shown:
+            self._attention_shown = not self._attention_shown
+            self.async_update_listeners()
 
     async def _async_update_data(self) -> MeterReading:
         """Fetch; keep the repairs about refusals and stale readings true."""
@@ -184,16 +202,24 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         return reading
 
     async def _fetch(self) -> MeterReading:
-        """Check who answers (after being away), then read the meter."""
+        """Check who answers (after being away), then read the meter.
+
+        A total that moves as no single meter can (backwards, or leaping)
+        may be another device at the address: who answers is checked before
+        the reading reaches any entity. A glitch of our own meter costs one
+        system info request; the guards of the totals handle the rest.
+        """
         if not self.verified:
-            system = self.config_entry.runtime_data.system
-            system.async_set_updated_data(await system.fetch_checked(Priority.METER))
-            self.verified = True
+            await self._async_check_device()
         try:
             reading = await self.client.latest(Priority.METER)
         except WattwaechterNoDataError:
             self._unchanged = STALE_UPDATES
             return self.data or MeterReading(timestamp=None, values={})
+        now = self.hass.loop.time()
+        if self.data is not None and totals_leap(self.data, reading, now - self._at):
+            await self._async_check_device()
+        self._at = now
         last = self.data.timestamp if self.data else None
         if reading.timestamp is not None and reading.timestamp == last:
             self._unchanged += 1
@@ -201,6 +227,12 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self._unchanged = 0
             self.last_fresh = dt_util.utcnow()
         return reading
+
+    async def _async_check_device(self) -> None:
+        """Read the system info; fail (wrong_device) when another device answers."""
+        system = self.config_entry.runtime_data.system
+        system.async_set_updated_data(await system.fetch_checked(Priority.METER))
+        self.verified = True
 
     @staticmethod
     def _since(since: datetime | None, condition: bool) -> datetime | None:

@@ -1,8 +1,9 @@
 """Diagnostics: what the integration knows about the device, secrets removed.
 
-Redacted: both tokens, the addresses (host, IP, MAC and the device ID, which
-is the MAC, the mDNS name, which contains it), Wi-Fi and access-point names,
-MQTT credentials, and the meter's identifier registers.
+Redacted: both tokens, the addresses (host, IP, a static IP setup, MAC and
+the device ID, which is the MAC, the mDNS name, which contains it), Wi-Fi
+and access-point names, MQTT credentials, and the meter's identifier
+registers.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ TO_REDACT = {
     CONF_MAC,
     "unique_id",
     "ip_address",
+    "ip",
+    "gateway",
+    "dns",
+    "subnet",
     "mac_address",
     "esp_id",
     "mdns_name",
@@ -100,7 +105,8 @@ def _diagnostics(entry: WattwaechterConfigEntry) -> dict[str, Any]:
         "guards": {code: guard.value for code, guard in sorted(runtime.guards.items())},
         "system": runtime.system.data and runtime.system.data.sections,
         "settings": runtime.settings.data and dict(runtime.settings.data.raw),
-        "led": runtime.led.data and asdict(runtime.led.data),
+        "led": runtime.led.data
+        and {**asdict(runtime.led.data), "active": sorted(runtime.led.data.active)},
         "ota": runtime.ota.data and asdict(runtime.ota.data),
         "budget": {
             "in_window": runtime.client.budget.in_window(),

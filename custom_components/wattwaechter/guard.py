@@ -11,7 +11,8 @@ statistic would count that as a new meter plus the whole reading again. So:
 * glitches that agree with each other for ``REPLACEMENT_UPDATES`` updates and
   ``REPLACEMENT_SECONDS`` form a new baseline: a replaced meter.
 
-The guard is pure logic; the sensor logs what it decides.
+The guard is pure logic; the sensor logs what it decides. ``totals_leap``
+applies the same rules to two whole readings, for the meter coordinator.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from .api.models import MeterReading
+from .obis import KNOWN_OBIS
+
 MAX_POWER_KW: Final = 100.0
 """Largest plausible import or export of a household connection (kWh per hour)."""
 MAX_FLOW_M3H: Final = 40.0
 """Largest plausible gas or water flow (m³ per hour; a G25 gas meter)."""
+MAX_RATES: Final = {"Wh": MAX_POWER_KW * 1000, "m³": MAX_FLOW_M3H}
+"""Largest plausible rise per hour by unit; MAX_POWER_KW for the others."""
 MIN_ELAPSED_SECONDS: Final = 60.0
 """The allowance for a rise is never computed over less time than this."""
 REPLACEMENT_UPDATES: Final = 5
@@ -60,6 +66,30 @@ class _Candidate:
     count: int = 1
 
 
+def max_rate(unit: str | None) -> float:
+    """Return how much a total in ``unit`` can plausibly rise in an hour."""
+    return MAX_RATES.get(unit or "", MAX_POWER_KW)
+
+
+def allowance(max_rate_per_hour: float, elapsed: float) -> float:
+    """Return the largest plausible rise of a total within ``elapsed`` seconds."""
+    return max_rate_per_hour * max(elapsed, MIN_ELAPSED_SECONDS) / 3600
+
+
+def impossible_step(
+    good: float, value: float, elapsed: float, max_rate_per_hour: float
+) -> bool:
+    """Return True when one meter cannot go from ``good`` to ``value``.
+
+    Backwards, or up by more than ``max_rate_per_hour`` allows in ``elapsed``
+    seconds; a glitch, a new meter, or another meter altogether.
+    """
+    return (
+        value < good - EPSILON
+        or value - good > allowance(max_rate_per_hour, elapsed) + EPSILON
+    )
+
+
 class CounterGuard:
     """Holds the last good value of one total and judges new readings."""
 
@@ -80,7 +110,7 @@ class CounterGuard:
 
     def allowance(self, elapsed: float) -> float:
         """Return the largest plausible rise within ``elapsed`` seconds."""
-        return self.max_rate_per_hour * max(elapsed, MIN_ELAPSED_SECONDS) / 3600
+        return allowance(self.max_rate_per_hour, elapsed)
 
     @property
     def candidate(self) -> tuple[float, int, float] | None:
@@ -137,3 +167,18 @@ class CounterGuard:
         self.value = value
         self.at = now
         self._candidate = None
+
+
+def totals_leap(old: MeterReading, new: MeterReading, elapsed: float) -> bool:
+    """Return True when a meter total moved as no single meter can."""
+    for code, register in new.values.items():
+        description = KNOWN_OBIS.get(code)
+        before = old.values.get(code)
+        if description is None or not description.is_total or before is None:
+            continue
+        if before.number is None or register.number is None:
+            continue
+        rate = max_rate(description.native_unit_of_measurement)
+        if impossible_step(before.number, register.number, elapsed, rate):
+            return True
+    return False

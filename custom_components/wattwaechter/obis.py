@@ -28,6 +28,7 @@ REACTIVE_ENERGY: Device | None = getattr(Device, "REACTIVE_ENERGY", None)
 # magnitude of a reading (a household connection; beyond it a misread).
 _UNITS: dict[str, tuple[Device | None, State | None, int, float]] = {
     "kWh": (Device.ENERGY, State.TOTAL_INCREASING, 2, 1e9),
+    "Wh": (Device.ENERGY, State.TOTAL_INCREASING, 0, 1e12),
     "kvarh": (REACTIVE_ENERGY, State.TOTAL_INCREASING, 2, 1e9),
     "m³": (None, State.TOTAL, 3, 1e9),
     "W": (Device.POWER, State.MEASUREMENT, 0, 100_000),

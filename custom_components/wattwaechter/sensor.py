@@ -1,39 +1,40 @@
-"""Sensors: one per OBIS register the meter reports, plus the device's own state."""
+"""Sensors: one per OBIS register the meter reports, plus the device's own state.
+
+The device's own sensors (system info, LED status, last reading, active
+tariff) are in device_sensor.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import Any
+import re
 
 from homeassistant.components.sensor import (
     RestoreSensor,
-    SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorStateClass,
-)
-from homeassistant.const import (
-    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-    EntityCategory,
-    UnitOfInformation,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api.models import LedStatus, MeterReading, SystemInfo
+from .api.models import MeterReading, ObisValue
 from .coordinator import (
     MeterCoordinator,
     WattwaechterConfigEntry,
-    WattwaechterCoordinator,
+)
+from .device_sensor import (
+    LED_SENSOR,
+    SYSTEM_SENSORS,
+    TARIFFS,
+    ActiveTariffSensor,
+    DeviceSensor,
+    LastReadingSensor,
 )
 from .entity import WattwaechterEntity
-from .guard import CounterGuard, Verdict
+from .guard import CounterGuard, Verdict, max_rate
 from .obis import (
     KNOWN_OBIS,
     ObisSensorDescription,
@@ -46,75 +47,17 @@ _LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
-LED_STATES = [
-    "none",
-    "ok",
-    "startup",
-    "info",
-    "meter_attention",
-    "ble_active",
-    "ble_connected",
-    "ota_active",
-    "error",
-    "reset_pending",
-]
-TARIFFS = [f"1.8.{n}" for n in range(1, 10)]
 OTHER_MEDIA = {"gas": ("8", "9"), "water": ("7",)}
 """OBIS media (value group A) a gas/water device no longer meters, by medium."""
+_INTEGER = re.compile(r"-?\d+")
 
 
-@dataclass(frozen=True, kw_only=True)
-class DeviceSensorDescription[DataT](SensorEntityDescription):
-    """A sensor of the device itself, fed by one coordinator."""
-
-    value_fn: Callable[[DataT], StateType | datetime]
-
-
-def _diagnostic(
-    key: str, value_fn: Callable[[SystemInfo], StateType], **kwargs: Any
-) -> DeviceSensorDescription[SystemInfo]:
-    kwargs.setdefault("translation_key", key)
-    return DeviceSensorDescription(
-        key=key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=value_fn,
-        **kwargs,
-    )
-
-
-SYSTEM_SENSORS: tuple[DeviceSensorDescription[SystemInfo], ...] = (
-    _diagnostic(
-        "wifi_signal",
-        lambda info: info.signal_strength,
-        translation_key=None,  # named by its device class, as core does
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        state_class=SensorStateClass.MEASUREMENT,
-    ),
-    _diagnostic("ssid", lambda info: info.ssid),
-    _diagnostic("ip_address", lambda info: info.ip_address),
-    _diagnostic("mdns_name", lambda info: info.mdns_name),
-    _diagnostic("firmware_version", lambda info: info.firmware),
-    _diagnostic(
-        "free_heap",
-        lambda info: info.free_heap,
-        native_unit_of_measurement=UnitOfInformation.BYTES,
-        device_class=SensorDeviceClass.DATA_SIZE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
-        suggested_display_precision=0,
-    ),
-    _diagnostic("uptime", lambda info: info.uptime),
-)
-LED_SENSOR = DeviceSensorDescription[LedStatus](
-    key="led_status",
-    translation_key="led_status",
-    device_class=SensorDeviceClass.ENUM,
-    entity_category=EntityCategory.DIAGNOSTIC,
-    options=LED_STATES,
-    value_fn=lambda led: (led.status or "").lower() or None,
-)
+def as_written(register: ObisValue) -> float | None:
+    """Return the register's number; one written without decimals stays an int."""
+    number = register.number
+    if number is not None and register.text and _INTEGER.fullmatch(register.text):
+        return int(number)
+    return number
 
 
 async def async_setup_entry(
@@ -200,16 +143,20 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
         )
 
     def _judge(self) -> None:
-        """Take the register's value from a reading not seen before."""
+        """Take the register's value from a fresh reading not seen before.
+
+        Readings repeated while the head is off are no news: a total's guard
+        measures the next rise from the last fresh reading, not from them.
+        """
         reading = self.coordinator.data
-        if reading is None or reading is self._judged:
+        if reading is None or reading is self._judged or self.coordinator.stale:
             return
         self._judged = reading
         register = reading.values.get(self.entity_description.key)
         if register is None or self.entity_description.text:
             self._attr_native_value = register.text if register else None
             return
-        self._take(register.number)
+        self._take(as_written(register))
 
     def _take(self, value: float | None) -> None:
         """Show ``value`` unless it is beyond the register's plausible range."""
@@ -241,18 +188,23 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
     ) -> None:
         """Set up the register's guard (100 kWh or 40 m³ per hour at most)."""
         super().__init__(coordinator, description)
-        energy = description.native_unit_of_measurement == "kWh"
-        self.guard = CounterGuard(100.0 if energy else 40.0)
+        self.guard = CounterGuard(max_rate(description.native_unit_of_measurement))
         coordinator.config_entry.runtime_data.guards[description.key] = self.guard
         self._since: int | None = None
 
     async def _async_restore(self) -> None:
+        """Restore the last good value (in this unit) and the cycle's start."""
         state = await self.async_get_last_state()
         last = await self.async_get_last_sensor_data()
-        if state and last and isinstance(last.native_value, int | float):
+        unit = self.entity_description.native_unit_of_measurement
+        if not state or not last or last.native_unit_of_measurement != unit:
+            return
+        if isinstance(last.native_value, int | float):
             age = (dt_util.utcnow() - state.last_updated).total_seconds()
             now = self.hass.loop.time()
             self.guard.restore(float(last.native_value), now - max(age, 0.0))
+        if since := dt_util.parse_datetime(str(state.attributes.get("last_reset"))):
+            self._since = int(since.timestamp())  # an exchange meanwhile is seen
 
     def _take(self, value: float | None) -> None:
         """Pass ``value`` to the guard; show the last good value."""
@@ -285,83 +237,3 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         if self.state_class is not SensorStateClass.TOTAL or self._since is None:
             return None
         return datetime.fromtimestamp(self._since, UTC)
-
-
-class DeviceSensor(WattwaechterEntity[WattwaechterCoordinator[Any]], SensorEntity):
-    """A value of the device itself (system info, LED status)."""
-
-    entity_description: DeviceSensorDescription[Any]
-
-    def __init__(
-        self,
-        coordinator: WattwaechterCoordinator[Any],
-        description: DeviceSensorDescription[Any],
-    ) -> None:
-        """Bind the sensor to its coordinator."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
-
-    @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value; a LED status this integration does not know is unknown."""
-        value = self.entity_description.value_fn(self.coordinator.data)
-        options = self.entity_description.options
-        return None if options and value not in options else value
-
-
-class LastReadingSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """When the meter last delivered a new reading."""
-
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_translation_key = "last_reading"
-
-    def __init__(self, coordinator: MeterCoordinator) -> None:
-        """Bind the sensor to the meter."""
-        super().__init__(coordinator, "last_reading")
-
-    @property
-    def native_value(self) -> datetime | None:
-        """Return the time of the last fresh reading."""
-        return self.coordinator.last_fresh
-
-
-class ActiveTariffSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """Which tariff register counts now, from the registers' growth."""
-
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options: list[str] = [f"tariff_{code[-1]}" for code in TARIFFS]  # noqa: RUF012
-    _attr_translation_key = "active_tariff"
-
-    def __init__(self, coordinator: MeterCoordinator) -> None:
-        """Bind the sensor to the tariff registers."""
-        super().__init__(coordinator, "active_tariff")
-        self._totals: dict[str, float] = {}
-        self._judged: MeterReading | None = None
-        self._attr_native_value = None
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Find the register that grew since the last reading."""
-        reading = self.coordinator.data
-        if reading is not self._judged and not self.coordinator.stale:
-            self._judged = reading
-            totals = {
-                code: value
-                for code in TARIFFS
-                if (register := reading.values.get(code))
-                and (value := register.number) is not None
-            }
-            grown = [
-                code
-                for code, value in totals.items()
-                if code in self._totals and value > self._totals[code]
-            ]
-            self._attr_native_value = f"tariff_{grown[0][-1]}" if grown else None
-            self._totals = totals
-        super()._handle_coordinator_update()
-
-    @property
-    def available(self) -> bool:
-        """Return False while the reading is stale."""
-        return super().available and not self.coordinator.stale

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.budget import Priority
+from .api.errors import WattwaechterConnectionError
 from .api.models import as_bool
 from .coordinator import SettingsCoordinator, WattwaechterConfigEntry
 from .entity import WattwaechterEntity, action
@@ -60,10 +61,16 @@ class LedSwitch(WattwaechterEntity[SettingsCoordinator], SwitchEntity):
         """Send the change; show what the device says it applied.
 
         The device answers with the settings it applied, so no second request
-        is needed to read the change back.
+        is needed to read the change back, unless that answer was lost.
         """
         client = self.coordinator.client
-        applied = await client.update_settings({"ledEnable": enabled}, Priority.ACTION)
+        try:
+            changes = {"ledEnable": enabled}
+            applied = await client.update_settings(changes, Priority.ACTION)
+        except WattwaechterConnectionError:
+            # The answer may be lost after the device applied the change.
+            await self.coordinator.async_refresh()
+            raise
         led_enable = as_bool(applied.get("ledEnable"))
         if led_enable is None or self.coordinator.data is None:
             await self.coordinator.async_refresh()

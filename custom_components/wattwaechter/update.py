@@ -60,7 +60,7 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         self._attr_unique_id = device_id(coordinator.config_entry)
         self._runtime = coordinator.config_entry.runtime_data
         self._target: str | None = None
-        self._away = self._back = False
+        self._away = self._back = self._downloading = False
         self._done: asyncio.Future[None] | None = None
 
     async def async_added_to_hass(self) -> None:
@@ -76,8 +76,17 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
 
     @property
     def available(self) -> bool:
-        """Return True while the device answers, and always during an install."""
-        return self._done is not None or super().available
+        """Return True while the device answers, and always during an install.
+
+        An OTA check that failed (the vendor's server away) leaves the entity
+        available: the installed version is known, the latest one unknown.
+        After a reboot the system info answers just before the meter does.
+        """
+        meter, system = self._meter, self._runtime.system
+        answers = meter.last_update_success or (
+            meter.verified and system.last_update_success
+        )
+        return self._done is not None or answers
 
     @property
     def installed_version(self) -> str | None:
@@ -135,6 +144,7 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         if not await self._runtime.client.ota_start(Priority.ACTION):
             raise action_error("ota_rejected", host)
         self._target, self._away, self._back = target, False, False
+        self._downloading = False
         self._done = self.hass.loop.create_future()
         self._runtime.restart.expect()
         self._progress(5)
@@ -168,23 +178,41 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
             self._away = True
             self._progress(70)
         elif self._away:
-            self._back = True
-            self._progress(90)
+            self._async_back()
         elif self._runtime.led.supported:
             # Still downloading: the LED tells (one request per meter update).
             self.hass.async_create_task(self._runtime.led.async_request_refresh())
 
     @callback
     def _async_on_led(self) -> None:
+        """Follow the download; a LED that leaves OTA_ACTIVE rebooted already."""
         led = self._runtime.led.data
-        if self._installing() and not self._away and led and led.status == "OTA_ACTIVE":
+        if not self._installing() or self._away or self._back or led is None:
+            return
+        if led.status == "OTA_ACTIVE":
+            self._downloading = True
             self._progress(min(max(self._attr_update_percentage or 0, 20) + 5, 60))
+        elif self._downloading:  # rebooted between two meter updates
+            self._async_back()
+            self.hass.async_create_task(self._runtime.system.async_request_refresh())
+
+    @callback
+    def _async_back(self) -> None:
+        self._back = True
+        self._progress(90)
 
     @callback
     def _async_on_system(self) -> None:
-        """End the install on the new version, or fail on the old one."""
+        """End the install on the new version, or fail on the old one.
+
+        After the reboot the system info may be the first answer (it tells
+        who answers before the meter is read): it means back, too.
+        """
         version = self.installed_version
         if self._installing() and self._done is not None:
+            answered = self._runtime.system.last_update_success
+            if self._away and not self._back and answered:
+                self._async_back()
             if version == self._target:
                 self._done.set_result(None)
             elif self._back:

@@ -26,6 +26,9 @@ class VirtualTime:
     def __init__(self, loop: asyncio.AbstractEventLoop, start: float | None) -> None:
         """Hook into the clocks; ``start`` (epoch seconds) is where time begins."""
         self.offset = 0.0 if start is None else start - time.time()
+        # The loop's clock keeps its own origin (a start in the past would
+        # make it negative, and HA's int() of it would round timers up).
+        self._loop_origin = self.offset
         self._loop = loop
         self._real_loop_time = loop.time
         loop.time = self._loop_time  # type: ignore[method-assign]
@@ -33,7 +36,7 @@ class VirtualTime:
         self._utcnow.start()
 
     def _loop_time(self) -> float:
-        return self._real_loop_time() + self.offset
+        return self._real_loop_time() + self.offset - self._loop_origin
 
     def clock(self) -> float:
         """Return the virtual wall-clock time (epoch seconds)."""
