@@ -155,7 +155,7 @@ class HomeAssistant:
 
 def _mount_chroot() -> None:
     """Mount /proc, /dev and the repository into the chroot (this namespace only)."""
-    if not (CHROOT / f"{CHROOT_VENV}/bin/python").exists():
+    if not (CHROOT / CHROOT_VENV.lstrip("/") / "pyvenv.cfg").exists():
         raise RuntimeError(f"{CHROOT}{CHROOT_VENV} is missing: run scripts/tour")
     for target, args in (
         ("proc", ["-t", "proc", "proc"]),

@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import Page, TimeoutError as PlaywrightTimeoutError
 
 from .runner import Run, check, deep_text, hass_eval, number, state, wait_state
 from .stack import HA_URL, Simulator
@@ -114,9 +114,15 @@ async def entities(run: Run) -> None:
 async def led(run: Run) -> None:
     """Switch the status LED off and on; the device's ledEnable follows."""
     page = run.page
-    toggle = page.locator("ha-config-device-page").get_by_role("switch").first
+    toggle = page.locator("ha-config-device-page").get_by_role(
+        "switch", name=re.compile("Status LED")
+    )
     for want in (False, True):
-        await toggle.click()
+        try:
+            await toggle.first.click(timeout=3000)
+        except PlaywrightTimeoutError:
+            # 2026.x draws the switch's track over its input: click where it is.
+            await toggle.first.click(force=True)
         await run.sim.wait_for(f"ledEnable={want}",
                                lambda s, w=want: s["settings"]["ledEnable"] is w, 15)  # fmt: skip
         await wait_state(page, SWITCH, lambda s, w=want: s["state"] == ("on" if w else "off"),
@@ -196,14 +202,21 @@ async def offline(run: Run) -> None:
 
 
 async def energy(run: Run) -> None:
-    """The Energy configuration offers the import sensor as grid consumption."""
+    """Grid consumption in the Energy configuration offers the import sensor."""
     page = run.page
     await page.goto(HA_URL + "/config/energy")
-    await page.get_by_role("button", name=re.compile("add consumption", re.I)).click()
-    dialog = page.locator("dialog-energy-grid-flow-settings")
-    picker = dialog.locator("ha-statistic-picker").first
-    await picker.wait_for(timeout=SHORT)
-    await picker.click()
-    option = page.get_by_text("WattWaechter Energy import", exact=True)
+    # 2025.4: "Add consumption"; 2026.x: "Add grid connection".
+    add = re.compile("add consumption|add grid connection", re.I)
+    await page.get_by_role("button", name=add).first.click()
+    picker = page.get_by_role("button", name=re.compile("^Energy imported from grid"))
+    await picker.or_(page.locator("ha-statistic-picker")).first.click()
+    option = page.get_by_role("option", name=re.compile(r"Energy import(?! tariff)"))
     await option.first.wait_for(timeout=SHORT)
+    names = [await o.text_content() or "" for o in await option.all()]
+    check(any("WattWaechter" in n or "wattwaechter" in n for n in names),
+          f"no WattWächter energy import among {names}")  # fmt: skip
     await run.shot("energy-picker")
+    await option.first.click()
+    await page.get_by_role("button", name=re.compile("^save$", re.I)).click()
+    prefs = await hass_eval(page, "return hass.callWS({type: 'energy/get_prefs'});")
+    check(ENERGY in str(prefs), f"grid import not saved: {prefs}")

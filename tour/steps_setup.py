@@ -19,22 +19,31 @@ DOMAIN = "wattwaechter"
 SHORT = 15_000  # ms: how long a UI element may take to appear
 
 
+def _label(text: str) -> re.Pattern[str]:
+    """Match a form label with or without the required-field star (2026.x)."""
+    return re.compile(rf"^{re.escape(text)}\*?$")
+
+
 async def onboarding(run: Run) -> None:
     """Create the owner account and go through every onboarding step."""
     page = run.page
     await page.goto(HA_URL + "/")
     await page.get_by_role("button", name=re.compile("create my smart home", re.I)).click()
     name, username, password = USER
-    await page.get_by_label("Name", exact=True).fill(name)
-    await page.get_by_label("Username", exact=True).fill(username)
-    await page.get_by_label("Password", exact=True).fill(password)
-    await page.get_by_label("Confirm password", exact=True).fill(password)
+    await page.get_by_role("textbox", name=_label("Name")).fill(name)
+    await page.get_by_role("textbox", name=_label("Username")).fill(username)
+    await page.get_by_role("textbox", name=_label("Password")).fill(password)
+    await page.get_by_role("textbox", name=_label("Confirm password")).fill(password)
     await run.shot("onboarding-user")
     await page.get_by_role("button", name=re.compile("create account", re.I)).click()
     # Home location (the map has no tiles offline), then the country.
     await page.get_by_role("button", name=re.compile("^next$", re.I)).click()
-    await page.get_by_label("Country").click()
-    await page.get_by_role("option", name="Germany").click()
+    country = page.get_by_label("Country")
+    await country.or_(page.get_by_role("button", name=re.compile("^Country"))).first.click()
+    search = page.get_by_role("dialog", name="Country").get_by_role("textbox")
+    if await search.count():  # 2026.x: a searchable picker
+        await search.fill("Germany")
+    await page.get_by_role("option", name=re.compile("^Germany")).first.click()
     await page.get_by_role("button", name=re.compile("^next$", re.I)).click()
     # Analytics: leave everything off.
     await page.get_by_text("Help us help you").wait_for(timeout=SHORT)
@@ -77,10 +86,13 @@ async def add(run: Run) -> None:
     await wait_text(dialog, "firmware 1.2.3", f"127.0.0.1:{SIM_PORT}")
     await run.shot("add-confirm")
     await dialog.get_by_role("button", name=re.compile("^submit$", re.I)).click()
-    await dialog.get_by_text("Success!").wait_for(timeout=30_000)
-    await wait_text(dialog, "WattWächter Plus")
+    # 2025.4: "Success!"; 2026.x: "Name and assign".
+    done = page.get_by_text(re.compile("Success!|Name and assign"))
+    await done.first.wait_for(timeout=30_000)
+    await wait_text(page.locator("body"), "WattWächter Plus")
     await run.shot("add-success")
-    await dialog.get_by_role("button", name=re.compile("^finish$", re.I)).click()
+    finish = re.compile("^(skip and )?finish$", re.I)
+    await page.get_by_role("button", name=finish).click()
     entries = await hass_eval(
         page,
         "return hass.callWS({type: 'config_entries/get', domain: arg});",
