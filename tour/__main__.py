@@ -22,7 +22,7 @@ from playwright.async_api import async_playwright
 from . import steps_device, steps_setup
 from .netns import only_loopback
 from .runner import CHROMIUM_ARGS, Run, check
-from .stack import VERSIONS, HomeAssistant, Simulator
+from .stack import HA_URL, VERSIONS, HomeAssistant, Simulator
 
 STEPS = [
     ("onboarding", steps_setup.onboarding),
@@ -44,46 +44,73 @@ def log_findings(log: str) -> tuple[list[str], list[str]]:
     """Return (tracebacks through the integration, its ERROR/WARNING lines)."""
     blocks = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log)
     ours = [b for b in blocks if "wattwaechter" in b.lower()]
-    tracebacks = [b for b in ours if "Traceback" in b and "custom_components/wattwaechter" in b]
-    lines = [b.splitlines()[0] for b in ours if re.search(r" (ERROR|WARNING) ", b)
-             and "has not been tested by Home Assistant" not in b]  # fmt: skip
+    tracebacks = [
+        b for b in ours if "Traceback" in b and "custom_components/wattwaechter" in b
+    ]
+    lines = [
+        b.splitlines()[0]
+        for b in ours
+        if re.search(r" (ERROR|WARNING) ", b)
+        and "has not been tested by Home Assistant" not in b
+    ]
     return tracebacks, lines
 
 
 async def tour_one(label: str, out: Path, args: argparse.Namespace) -> Run:
     """Run every step against one HA version; stop at the first failure."""
-    out.mkdir(parents=True, exist_ok=True)
-    sim = Simulator(out, ota_seconds=args.ota_seconds, reboot_seconds=args.reboot_seconds)
+    sim = Simulator(
+        out, ota_seconds=args.ota_seconds, reboot_seconds=args.reboot_seconds
+    )
     ha = HomeAssistant(VERSIONS[label], out)
     console: list[str] = []
     started = time.monotonic()
     await sim.start()
     try:
         await ha.start()
-        print(f"[{label}] simulator and Home Assistant up in "
-              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+        print(
+            f"[{label}] simulator and Home Assistant up in "
+            f"{time.monotonic() - started:.1f} s",
+            flush=True,
+        )
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
             )
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(20_000)
-            page.on("console", lambda m: console.append(m.text) if m.type == "error"
-                    and not any(i in m.text for i in IGNORED_CONSOLE) else None)  # fmt: skip
+            page.on(
+                "console",
+                lambda m: (
+                    console.append(m.text)
+                    if m.type == "error"
+                    and not any(i in m.text for i in IGNORED_CONSOLE)
+                    and "Failed to load resource" not in m.text
+                    else None
+                ),
+            )
+            page.on(
+                "response",
+                lambda r: (
+                    console.append(f"HTTP {r.status} {r.url}")
+                    if r.status >= 400 and r.url.startswith(HA_URL)
+                    else None
+                ),
+            )
             run = Run(page, out, label, sim)
             for name, action in STEPS:
                 if not await run.step(name, lambda a=action: a(run)):
                     break
             await browser.close()
     finally:
-        ha.stop()
+        await ha.stop()
         await sim.stop()
 
     async def logs() -> None:
-        log = (out / "home-assistant.log").read_text(errors="replace")
+        log_file = out / "home-assistant.log"
+        log = await asyncio.to_thread(log_file.read_text, errors="replace")
         tracebacks, lines = log_findings(log)
         run.notes += [f"HA log: {line}" for line in lines]
-        run.notes += [f"browser console: {line[:200]}" for line in console]
+        run.notes += [f"browser: {line[:200]}" for line in dict.fromkeys(console)]
         check(not tracebacks, "tracebacks in HA's log:\n" + "\n".join(tracebacks))
 
     if all(r.error is None for r in run.results):
@@ -107,12 +134,17 @@ def main() -> int:
     failed = False
     for label in labels:
         started = time.monotonic()
+        (args.out / label).mkdir(parents=True, exist_ok=True)
         run = asyncio.run(tour_one(label, args.out / label, args))
         total = time.monotonic() - started
-        ok = len(run.results) == len(STEPS) + 1 and all(r.error is None for r in run.results)
+        ok = len(run.results) == len(STEPS) + 1 and all(
+            r.error is None for r in run.results
+        )
         failed |= not ok
-        print(f"[{label}] {'PASSED' if ok else 'FAILED'}: {len(run.results)} steps, "
-              f"total {total:.1f} s; screenshots in {args.out / label}")  # fmt: skip
+        print(
+            f"[{label}] {'PASSED' if ok else 'FAILED'}: {len(run.results)} steps, "
+            f"total {total:.1f} s; screenshots in {args.out / label}"
+        )
         for note in run.notes:
             print(f"[{label}] note: {note}")
     return 1 if failed else 0

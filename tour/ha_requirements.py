@@ -14,11 +14,10 @@ import importlib.metadata
 import json
 from pathlib import Path
 
-from packaging.requirements import Requirement
-import yaml
-
 import homeassistant
 from homeassistant import bootstrap
+from packaging.requirements import Requirement
+import yaml
 
 HA_DIR = Path(homeassistant.__file__).parent
 CONFIG = Path(__file__).with_name("configuration.yaml")
@@ -43,8 +42,13 @@ def _domains() -> set[str]:
             continue
         seen.add(domain)
         manifest = _manifest(domain)
-        todo += manifest.get("dependencies", []) + manifest.get("after_dependencies", [])  # type: ignore[operator]
-        todo += [key if key != "homekit" else "zeroconf" for key in DISCOVERY_KEYS & set(manifest)]
+        todo += manifest.get("dependencies", []) + manifest.get(
+            "after_dependencies", []
+        )  # type: ignore[operator]
+        todo += [
+            key if key != "homekit" else "zeroconf"
+            for key in DISCOVERY_KEYS & set(manifest)
+        ]
     return seen
 
 

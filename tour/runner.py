@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import re
@@ -36,9 +37,14 @@ _DEEP_TEXT_JS = """(root) => {
 }"""
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class StepFailed(AssertionError):
@@ -56,21 +62,21 @@ async def deep_text(locator: Locator) -> str:
     return str(await locator.first.evaluate(_DEEP_TEXT_JS))
 
 
-async def wait_text(locator: Locator, *texts: str, timeout: float = 15) -> str:
+async def wait_text(locator: Locator, *texts: str, within: float = 15) -> str:
     """Wait until ``locator`` shows every one of ``texts``; return its text."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         text = await deep_text(locator)
         if all(t in text for t in texts):
             return text
         if time.monotonic() > deadline:
-            raise StepFailed(f"{texts} not shown within {timeout:.0f} s: {text[:400]!r}")
+            raise StepFailed(f"{texts} not shown within {within:.0f} s: {text[:400]!r}")
         await asyncio.sleep(0.2)
 
 
-async def wait_url(page: Page, fragment: str, timeout: float = 15) -> None:
+async def wait_url(page: Page, fragment: str, within: float = 15) -> None:
     """Wait until the page's URL contains ``fragment`` (the frontend routes itself)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while fragment not in page.url:
         if time.monotonic() > deadline:
             raise StepFailed(f"page {page.url} did not go to {fragment!r}")
@@ -79,7 +85,8 @@ async def wait_url(page: Page, fragment: str, timeout: float = 15) -> None:
 
 async def hass_eval(page: Page, body: str, arg: Any = None) -> Any:
     """Evaluate ``body`` (JS, sees ``hass`` and ``arg``) against the page's hass."""
-    script = f"(arg) => {{ const hass = document.querySelector('home-assistant').hass; {body} }}"
+    hass = "document.querySelector('home-assistant').hass"
+    script = f"(arg) => {{ const hass = {hass}; {body} }}"
     return await page.evaluate(script, arg)
 
 
@@ -95,17 +102,19 @@ async def wait_state(
     entity_id: str,
     predicate: Callable[[dict[str, Any]], bool],
     what: str,
-    timeout: float,
+    within: float,
 ) -> dict[str, Any]:
     """Poll the frontend's state of ``entity_id`` until ``predicate`` holds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         current = await state(page, entity_id)
         if predicate(current):
             return current
         if time.monotonic() > deadline:
-            raise StepFailed(f"{entity_id}: {what} not seen in {timeout:.0f} s "
-                             f"(state {current['state']!r})")  # fmt: skip
+            raise StepFailed(
+                f"{entity_id}: {what} not seen in {within:.0f} s "
+                f"(state {current['state']!r})"
+            )
         await asyncio.sleep(0.25)
 
 
@@ -148,16 +157,17 @@ class Run:
         error = None
         try:
             await action()
-        except Exception as err:  # noqa: BLE001  # a failed step of any kind
+        except Exception as err:  # a failed step of any kind
             error = f"{type(err).__name__}: {err}"
             (self.out / f"{name}-error.txt").write_text(traceback.format_exc())
-            try:
+            with contextlib.suppress(Exception):  # the page itself may be gone
                 await self.shot(f"{name}-FAILED")
-            except Exception:  # noqa: BLE001  # the page itself may be gone
-                pass
         seconds = time.monotonic() - start
         self.results.append(Result(name, seconds, error))
         status = "ok  " if error is None else "FAIL"
-        print(f"[{self.label}] {status} {name:<22} {seconds:6.1f} s"
-              + (f"  {error}" if error else ""), flush=True)  # fmt: skip
+        print(
+            f"[{self.label}] {status} {name:<22} {seconds:6.1f} s"
+            + (f"  {error}" if error else ""),
+            flush=True,
+        )
         return error is None

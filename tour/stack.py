@@ -24,9 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 HA_URL = "http://127.0.0.1:8123"
 SIM_PORT = 8080
 SIM_URL = f"http://127.0.0.1:{SIM_PORT}"
-CHROOT = Path(
-    os.environ.get("LATEST_HA_ROOT", Path.home() / ".cache/latest-ha-root")
-)
+CHROOT = Path(os.environ.get("LATEST_HA_ROOT", Path.home() / ".cache/latest-ha-root"))
 CHROOT_VENV = "/opt/ha-2026.11"
 CHROOT_REPO = "/repo-tour"
 
@@ -52,19 +50,29 @@ class Simulator:
         """Describe the process; ``start()`` runs it."""
         self._out = out
         self._args = [
-            "--host", "127.0.0.1", "--port", str(SIM_PORT), "--mdns",
-            "--advertise-ip", "127.0.0.1",
-            "--ota-download-seconds", str(ota_seconds),
-            "--reboot-seconds", str(reboot_seconds),
-        ]  # fmt: skip
-        self._proc: subprocess.Popen[bytes] | None = None
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(SIM_PORT),
+            "--mdns",
+            "--advertise-ip",
+            "127.0.0.1",
+            "--ota-download-seconds",
+            str(ota_seconds),
+            "--reboot-seconds",
+            str(reboot_seconds),
+        ]
+        self._proc: asyncio.subprocess.Process | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         """Start the simulator and wait until it answers."""
         log = (self._out / "simulator.log").open("wb")
-        self._proc = subprocess.Popen(
-            [str(REPO / ".venv-develop/bin/python"), "-m", "simulator", *self._args],
+        self._proc = await asyncio.create_subprocess_exec(
+            str(REPO / ".venv-develop/bin/python"),
+            "-m",
+            "simulator",
+            *self._args,
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -85,15 +93,15 @@ class Simulator:
         async with self._session.post(f"{SIM_URL}/_sim/fault", json=body) as resp:
             resp.raise_for_status()
 
-    async def wait_for(self, what: str, check: Any, timeout: float) -> dict[str, Any]:
+    async def wait_for(self, what: str, check: Any, within: float) -> dict[str, Any]:
         """Poll the simulator state until ``check(state)`` holds."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             state = await self.state()
             if check(state):
                 return state
             if time.monotonic() > deadline:
-                raise AssertionError(f"simulator: {what} not seen in {timeout:.0f} s")
+                raise AssertionError(f"simulator: {what} not seen in {within:.0f} s")
             await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
@@ -101,7 +109,7 @@ class Simulator:
         if self._session is not None:
             await self._session.close()
         if self._proc is not None:
-            _terminate(self._proc)
+            await _terminate(self._proc)
 
 
 class HomeAssistant:
@@ -114,7 +122,7 @@ class HomeAssistant:
         base = CHROOT / "tmp" if version.in_chroot else None
         self.config = Path(tempfile.mkdtemp(prefix="tour-ha-", dir=base))
         shutil.copy(REPO / "tour/configuration.yaml", self.config)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: asyncio.subprocess.Process | None = None
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
         """Return the command line and environment that start HA."""
@@ -125,17 +133,27 @@ class HomeAssistant:
         _mount_chroot()
         inner = "/" + str(self.config.relative_to(CHROOT))
         return [
-            "chroot", str(CHROOT), "/usr/bin/env", "-i", "PATH=/usr/bin:/bin",
-            "HOME=/root", "LANG=C.UTF-8", f"PYTHONPATH={CHROOT_REPO}",
-            f"{CHROOT_VENV}/bin/python", "-m", "homeassistant", "--config", inner,
-        ], dict(os.environ)  # fmt: skip
+            "chroot",
+            str(CHROOT),
+            "/usr/bin/env",
+            "-i",
+            "PATH=/usr/bin:/bin",
+            "HOME=/root",
+            "LANG=C.UTF-8",
+            f"PYTHONPATH={CHROOT_REPO}",
+            f"{CHROOT_VENV}/bin/python",
+            "-m",
+            "homeassistant",
+            "--config",
+            inner,
+        ], dict(os.environ)
 
     async def start(self) -> None:
         """Start HA and wait until its onboarding API answers."""
         command, env = self._command()
         log = (self._out / "ha-stdout.log").open("wb")
-        self._proc = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        self._proc = await asyncio.create_subprocess_exec(
+            *command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         await wait_http(f"{HA_URL}/api/onboarding", 240, self._proc)
 
@@ -144,10 +162,10 @@ class HomeAssistant:
         """Return HA's own log file."""
         return self.config / "home-assistant.log"
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Stop HA, keep its log in the output directory, drop the config."""
         if self._proc is not None:
-            _terminate(self._proc, grace=30)
+            await _terminate(self._proc, grace=30)
         if self.log_file.exists():
             shutil.copy(self.log_file, self._out / "home-assistant.log")
         shutil.rmtree(self.config, ignore_errors=True)
@@ -168,25 +186,25 @@ def _mount_chroot() -> None:
             subprocess.run(["mount", *args, str(path)], check=True)
 
 
-def _terminate(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
+async def _terminate(proc: asyncio.subprocess.Process, grace: float = 10) -> None:
     """Stop a child: SIGTERM, then SIGKILL after ``grace`` seconds."""
-    if proc.poll() is None:
+    if proc.returncode is None:
         proc.terminate()
         try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), grace)
+        except TimeoutError:
             proc.kill()
-            proc.wait()
+            await proc.wait()
 
 
 async def wait_http(
-    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None
+    url: str, within: float, proc: asyncio.subprocess.Process | None = None
 ) -> None:
     """Wait until ``url`` answers 200 (fail early when ``proc`` exits)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            if proc is not None and proc.poll() is not None:
+            if proc is not None and proc.returncode is not None:
                 raise RuntimeError(f"process exited with {proc.returncode}")
             try:
                 async with session.get(url) as resp:
@@ -195,4 +213,4 @@ async def wait_http(
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+    raise TimeoutError(f"{url} did not answer within {within:.0f} s")

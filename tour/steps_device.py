@@ -15,7 +15,7 @@ from typing import Any
 from playwright.async_api import Page, TimeoutError as PlaywrightTimeoutError
 
 from .runner import Run, check, deep_text, hass_eval, number, state, wait_state
-from .stack import HA_URL, Simulator
+from .stack import HA_URL
 from .steps_setup import DOMAIN, SHORT
 
 ENERGY = "sensor.wattwaechter_energy_import"
@@ -49,7 +49,11 @@ async def _entities(page: Page) -> list[dict[str, Any]]:
 
 async def _open(page: Page, name: str) -> str:
     """Open an entity's more-info dialog from its device page row; return its text."""
-    await page.locator("ha-config-device-page").get_by_text(name, exact=True).first.click()
+    await (
+        page.locator("ha-config-device-page")
+        .get_by_text(name, exact=True)
+        .first.click()
+    )
     dialog = page.locator("ha-more-info-dialog")
     await dialog.get_by_text(name, exact=True).first.wait_for(timeout=SHORT)
     await page.wait_for_timeout(300)  # let the state row render
@@ -59,13 +63,16 @@ async def _open(page: Page, name: str) -> str:
 async def _close(page: Page) -> None:
     """Close the more-info dialog."""
     await page.keyboard.press("Escape")
-    await page.locator("ha-more-info-dialog").get_by_role("dialog").wait_for(
-        state="detached", timeout=SHORT
+    await (
+        page.locator("ha-more-info-dialog")
+        .get_by_role("dialog")
+        .wait_for(state="detached", timeout=SHORT)
     )
 
 
-def _check_entity(entry: dict[str, Any], st: dict[str, Any], text: str,
-                  sim: dict[str, Any]) -> None:  # fmt: skip
+def _check_entity(
+    entry: dict[str, Any], st: dict[str, Any], text: str, sim: dict[str, Any]
+) -> None:
     """Check one entity's state and its more-info text for plausibility."""
     eid, key = entry["entity_id"], entry.get("translation_key")
     value, attrs = st["state"], st["attributes"]
@@ -87,12 +94,16 @@ def _check_entity(entry: dict[str, Any], st: dict[str, Any], text: str,
         check(attrs.get("unit_of_measurement") == unit, f"{eid}: unit {attrs}")
         check(low <= float(value) <= high, f"{eid}: {value} {unit} is implausible")
         shown = number(text, unit)
-        check(abs(shown - float(value)) <= max(1.0, abs(float(value)) * 0.2),
-              f"{eid}: dialog shows {shown}, state is {value}")  # fmt: skip
+        check(
+            abs(shown - float(value)) <= max(1.0, abs(float(value)) * 0.2),
+            f"{eid}: dialog shows {shown}, state is {value}",
+        )
         if key in COUNTERS:
             expected = sim["counters"][COUNTERS[key]]
-            check(abs(float(value) - expected) <= ENERGY_TOLERANCE,
-                  f"{eid}: {value} kWh, the meter says {expected} kWh")  # fmt: skip
+            check(
+                abs(float(value) - expected) <= ENERGY_TOLERANCE,
+                f"{eid}: {value} kWh, the meter says {expected} kWh",
+            )
 
 
 async def entities(run: Run) -> None:
@@ -105,7 +116,9 @@ async def entities(run: Run) -> None:
         text = await _open(page, entry["name"])
         st = await state(page, entry["entity_id"])
         _check_entity(entry, st, text, await run.sim.state())
-        await page.screenshot(path=str(run.out / "entities" / f"{entry['entity_id']}.png"))
+        await page.screenshot(
+            path=str(run.out / "entities" / f"{entry['entity_id']}.png")
+        )
         await _close(page)
     run.notes.append(f"{len(entries)} enabled entities opened")
     await run.shot("entities")
@@ -123,10 +136,16 @@ async def led(run: Run) -> None:
         except PlaywrightTimeoutError:
             # 2026.x draws the switch's track over its input: click where it is.
             await toggle.first.click(force=True)
-        await run.sim.wait_for(f"ledEnable={want}",
-                               lambda s, w=want: s["settings"]["ledEnable"] is w, 15)  # fmt: skip
-        await wait_state(page, SWITCH, lambda s, w=want: s["state"] == ("on" if w else "off"),
-                         "the switch state", 15)  # fmt: skip
+        await run.sim.wait_for(
+            f"ledEnable={want}", lambda s, w=want: s["settings"]["ledEnable"] is w, 15
+        )
+        await wait_state(
+            page,
+            SWITCH,
+            lambda s, w=want: s["state"] == ("on" if w else "off"),
+            "the switch state",
+            15,
+        )
         await run.shot("led-" + ("on" if want else "off"))
 
 
@@ -134,16 +153,26 @@ async def restart(run: Run) -> None:
     """Press Restart: the device reboots, HA shows it back with fresh values."""
     page = run.page
     boots = (await run.sim.state())["boots"]
-    await page.locator("ha-config-device-page").get_by_role(
-        "button", name=re.compile("^press$", re.I)
-    ).click()
+    await (
+        page.locator("ha-config-device-page")
+        .get_by_role("button", name=re.compile("^press$", re.I))
+        .click()
+    )
     await run.sim.wait_for("the reboot", lambda s: s["phase"] != "online", 10)
     await run.shot("restart-rebooting")
-    await run.sim.wait_for("the device back", lambda s: s["boots"] == boots + 1
-                           and s["phase"] == "online", 60)  # fmt: skip
+    await run.sim.wait_for(
+        "the device back",
+        lambda s: s["boots"] == boots + 1 and s["phase"] == "online",
+        60,
+    )
     back = time.time()
-    await wait_state(page, ENERGY, lambda s: _updated_after(s, back),
-                     "a reading after the restart", 60)  # fmt: skip
+    await wait_state(
+        page,
+        ENERGY,
+        lambda s: _updated_after(s, back),
+        "a reading after the restart",
+        60,
+    )
     await run.shot("restart-back")
 
 
@@ -162,10 +191,17 @@ async def firmware(run: Run) -> None:
     await _open(page, "Firmware")
     dialog = page.locator("ha-more-info-dialog")
     await dialog.get_by_role("button", name=re.compile("^update$", re.I)).click()
-    await wait_state(page, UPDATE, lambda s: s["attributes"].get("in_progress") not in
-                     (False, None), "in_progress", 15)  # fmt: skip
-    progress = dialog.locator("ha-progress-bar, mwc-linear-progress, md-linear-progress, "
-                              "ha-md-linear-progress, ha-circular-progress, ha-spinner")  # fmt: skip
+    await wait_state(
+        page,
+        UPDATE,
+        lambda s: s["attributes"].get("in_progress") not in (False, None),
+        "in_progress",
+        15,
+    )
+    progress = dialog.locator(
+        "ha-progress-bar, mwc-linear-progress, md-linear-progress, "
+        "ha-md-linear-progress, ha-circular-progress, ha-spinner"
+    )
     await progress.first.wait_for(timeout=SHORT)
     await run.shot("firmware-progress")
     seen: set[Any] = set()
@@ -173,11 +209,16 @@ async def firmware(run: Run) -> None:
     while time.monotonic() < deadline:
         st = await state(page, UPDATE)
         seen.add(st["attributes"].get("update_percentage"))
-        if st["attributes"].get("installed_version") == "1.3.0" and st["state"] == "off":
+        if (
+            st["attributes"].get("installed_version") == "1.3.0"
+            and st["state"] == "off"
+        ):
             break
         await page.wait_for_timeout(250)
     check(st["attributes"].get("installed_version") == "1.3.0", f"not installed: {st}")
-    run.notes.append(f"update percentages seen: {sorted(p for p in seen if p is not None)}")
+    run.notes.append(
+        f"update percentages seen: {sorted(p for p in seen if p is not None)}"
+    )
     text = await deep_text(dialog)
     check("1.3.0" in text, f"the dialog does not show 1.3.0: {text[:300]!r}")
     sim = await run.sim.state()
@@ -190,14 +231,20 @@ async def offline(run: Run) -> None:
     """Take the device offline: entities go unavailable; back online they return."""
     page = run.page
     await run.sim.fault("offline", active=True)
-    await wait_state(page, ENERGY, lambda s: s["state"] == "unavailable",
-                     "unavailable", 90)  # fmt: skip
+    await wait_state(
+        page, ENERGY, lambda s: s["state"] == "unavailable", "unavailable", 90
+    )
     text = await deep_text(page.locator("ha-config-device-page"))
     check("Unavailable" in text, "the device page does not show Unavailable")
     await run.shot("offline")
     await run.sim.fault("offline", active=False)
-    await wait_state(page, ENERGY, lambda s: s["state"] not in ("unavailable", "unknown"),
-                     "available again", 90)  # fmt: skip
+    await wait_state(
+        page,
+        ENERGY,
+        lambda s: s["state"] not in ("unavailable", "unknown"),
+        "available again",
+        90,
+    )
     await run.shot("back-online")
 
 
@@ -213,8 +260,10 @@ async def energy(run: Run) -> None:
     option = page.get_by_role("option", name=re.compile(r"Energy import(?! tariff)"))
     await option.first.wait_for(timeout=SHORT)
     names = [await o.text_content() or "" for o in await option.all()]
-    check(any("WattWaechter" in n or "wattwaechter" in n for n in names),
-          f"no WattWächter energy import among {names}")  # fmt: skip
+    check(
+        any("WattWaechter" in n or "wattwaechter" in n for n in names),
+        f"no WattWächter energy import among {names}",
+    )
     await run.shot("energy-picker")
     await option.first.click()
     await page.get_by_role("button", name=re.compile("^save$", re.I)).click()

@@ -28,7 +28,9 @@ async def onboarding(run: Run) -> None:
     """Create the owner account and go through every onboarding step."""
     page = run.page
     await page.goto(HA_URL + "/")
-    await page.get_by_role("button", name=re.compile("create my smart home", re.I)).click()
+    await page.get_by_role(
+        "button", name=re.compile("create my smart home", re.I)
+    ).click()
     name, username, password = USER
     await page.get_by_role("textbox", name=_label("Name")).fill(name)
     await page.get_by_role("textbox", name=_label("Username")).fill(username)
@@ -39,7 +41,9 @@ async def onboarding(run: Run) -> None:
     # Home location (the map has no tiles offline), then the country.
     await page.get_by_role("button", name=re.compile("^next$", re.I)).click()
     country = page.get_by_label("Country")
-    await country.or_(page.get_by_role("button", name=re.compile("^Country"))).first.click()
+    await country.or_(
+        page.get_by_role("button", name=re.compile("^Country"))
+    ).first.click()
     search = page.get_by_role("dialog", name="Country").get_by_role("textbox")
     if await search.count():  # 2026.x: a searchable picker
         await search.fill("Germany")
@@ -61,11 +65,13 @@ async def onboarding(run: Run) -> None:
 
 
 async def discovered(run: Run) -> None:
-    """Settings -> Devices & services shows the WattWächter under Discovered."""
+    """Go to Settings -> Devices & services: the WattWächter waits under Discovered."""
     page = run.page
-    await page.get_by_role("link", name="Settings").or_(
-        page.get_by_role("option", name="Settings")
-    ).first.click()
+    await (
+        page.get_by_role("link", name="Settings")
+        .or_(page.get_by_role("option", name="Settings"))
+        .first.click()
+    )
     await page.get_by_text("Devices & services", exact=True).first.click()
     await wait_url(page, "/config/integrations/")
     await page.get_by_text("Discovered", exact=True).wait_for(timeout=SHORT)
@@ -125,8 +131,13 @@ async def device_page(run: Run) -> None:
     await page.get_by_role("link", name=re.compile(r"^1 device$")).first.click()
     await wait_url(page, "/config/devices/device/")
     await page.get_by_text("Device info").wait_for(timeout=SHORT)
-    await wait_text(page.locator("ha-config-device-page"),
-                    "WattWächter Plus", "SmartCircuits", "1.2.3", "AA:BB:CC:DD:EE:FF")
+    await wait_text(
+        page.locator("ha-config-device-page"),
+        "WattWächter Plus",
+        "SmartCircuits",
+        "1.2.3",
+        "AA:BB:CC:DD:EE:FF",
+    )
     await page.set_viewport_size({"width": 1280, "height": 1700})
     await run.shot("device-page", full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 900})
