@@ -79,16 +79,23 @@ def _forwarder(port: int):
     return handle
 
 
+def _killpg(pgid: int, signum: int) -> None:
+    """Send ``signum`` to a process group that may be gone already."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
 async def _run(listeners: dict[int, socket.socket], command: list[str]) -> int:
     """Serve the forwards while the command runs; return its exit status."""
     servers = [
         await asyncio.start_server(_forwarder(port), sock=sock)
         for port, sock in listeners.items()
     ]
-    proc = await asyncio.create_subprocess_exec(*command)
+    # Its own process group, so a signal reaches every process it started.
+    proc = await asyncio.create_subprocess_exec(*command, process_group=0)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, proc.send_signal, signum)
+        loop.add_signal_handler(signum, _killpg, proc.pid, signum)
     status = await proc.wait()
     for server in servers:
         server.close()
