@@ -1,7 +1,8 @@
 """Print what Home Assistant would pip-install at its first start with our config.
 
 Why: HA installs the requirements of the integrations it sets up (and of their
-dependencies and after-dependencies) and of its auth modules when it first starts.
+dependencies and after-dependencies), of its auth modules, and of the integrations
+that finishing onboarding adds (weather, radio, text-to-speech) when it first starts.
 Installed beforehand (requirements_develop.txt), HA starts without the internet.
 
 ``python -m tour.ha_requirements`` (with the Python of the HA venv) prints the pins
@@ -51,10 +52,24 @@ def _manifest(ha_dir: Path, domain: str) -> dict[str, list[str]]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def _onboarding_domains(ha_dir: Path) -> list[str]:
+    """Return the integrations that finishing onboarding sets up (met, ...)."""
+    views = ha_dir / "components/onboarding/views.py"
+    for node in ast.walk(ast.parse(views.read_text())):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "onboard_integrations"
+        ):
+            return list(ast.literal_eval(node.value))
+    return []
+
+
 def _domains(ha_dir: Path) -> set[str]:
     """Return every domain whose requirements HA processes at startup."""
     sets = _sets(ha_dir / "bootstrap.py")
     todo = [*yaml.safe_load(CONFIG.read_text()), "recorder", "zeroconf"]
+    todo += _onboarding_domains(ha_dir)
     todo += [*sets["CORE_INTEGRATIONS"], *sets["DEFAULT_INTEGRATIONS"]]
     seen: set[str] = set()
     while todo:
