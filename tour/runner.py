@@ -83,6 +83,19 @@ async def wait_url(page: Page, fragment: str, within: float = 15) -> None:
         await asyncio.sleep(0.1)
 
 
+async def click_to(page: Page, locator: Locator, fragment: str) -> None:
+    """Click a link until the page routes to ``fragment``.
+
+    A click while the frontend is still wiring up its sidebar can be lost.
+    """
+    for _ in range(3):
+        await locator.click()
+        with contextlib.suppress(StepFailed):
+            await wait_url(page, fragment, within=5)
+            return
+    raise StepFailed(f"clicking {locator} never led to {fragment!r}")
+
+
 async def hass_eval(page: Page, body: str, arg: Any = None) -> Any:
     """Evaluate ``body`` (JS, sees ``hass`` and ``arg``) against the page's hass."""
     hass = "document.querySelector('home-assistant').hass"

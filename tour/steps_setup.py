@@ -11,7 +11,7 @@ import re
 
 from playwright.async_api import Page
 
-from .runner import Run, check, deep_text, hass_eval, wait_text, wait_url
+from .runner import Run, check, click_to, deep_text, hass_eval, wait_text
 from .stack import HA_URL, SIM_PORT
 
 USER = ("Tour User", "tour", "tour-password-1")
@@ -67,13 +67,11 @@ async def onboarding(run: Run) -> None:
 async def discovered(run: Run) -> None:
     """Go to Settings -> Devices & services: the WattWächter waits under Discovered."""
     page = run.page
-    await (
-        page.get_by_role("link", name="Settings")
-        .or_(page.get_by_role("option", name="Settings"))
-        .first.click()
-    )
-    await page.get_by_text("Devices & services", exact=True).first.click()
-    await wait_url(page, "/config/integrations/")
+    settings = page.get_by_role("link", name="Settings")
+    settings = settings.or_(page.get_by_role("option", name="Settings")).first
+    await click_to(page, settings, "/config/dashboard")
+    services = page.get_by_text("Devices & services", exact=True).first
+    await click_to(page, services, "/config/integrations/")
     await page.get_by_text("Discovered", exact=True).wait_for(timeout=SHORT)
     card = page.locator("ha-config-flow-card").filter(has_text="WattWaechter")
     await card.first.wait_for(timeout=SHORT)
@@ -126,10 +124,10 @@ async def device_id(page: Page) -> str:
 async def device_page(run: Run) -> None:
     """Open the device from the integration's page; check the device info."""
     page = run.page
-    await page.get_by_text("WattWächter", exact=True).first.click()
-    await wait_url(page, f"/integrations/integration/{DOMAIN}")
-    await page.get_by_role("link", name=re.compile(r"^1 device$")).first.click()
-    await wait_url(page, "/config/devices/device/")
+    card = page.get_by_text("WattWächter", exact=True).first
+    await click_to(page, card, f"/integrations/integration/{DOMAIN}")
+    device = page.get_by_role("link", name=re.compile(r"^1 device$")).first
+    await click_to(page, device, "/config/devices/device/")
     await page.get_by_text("Device info").wait_for(timeout=SHORT)
     await wait_text(
         page.locator("ha-config-device-page"),
