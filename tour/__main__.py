@@ -19,7 +19,7 @@ import time
 
 from playwright.async_api import async_playwright
 
-from . import steps_device, steps_setup
+from . import steps_device, steps_energy, steps_setup
 from .netns import only_loopback
 from .runner import CHROMIUM_ARGS, Run, check
 from .stack import HA_URL, VERSIONS, HomeAssistant, Simulator
@@ -34,7 +34,8 @@ STEPS = [
     ("restart", steps_device.restart),
     ("firmware-update", steps_device.firmware),
     ("offline", steps_device.offline),
-    ("energy-picker", steps_device.energy),
+    ("energy-picker", steps_energy.energy),
+    ("repairs", steps_energy.repairs),
 ]
 # Console noise of an offline browser (map tiles, brand icons) is not a defect.
 IGNORED_CONSOLE = ("ERR_INTERNET_DISCONNECTED", "ERR_NAME_NOT_RESOLVED")

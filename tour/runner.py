@@ -99,6 +99,8 @@ async def click_to(page: Page, locator: Locator, fragment: str) -> None:
 async def hass_eval(page: Page, body: str, arg: Any = None) -> Any:
     """Evaluate ``body`` (JS, sees ``hass`` and ``arg``) against the page's hass."""
     hass = "document.querySelector('home-assistant').hass"
+    # After a page load the app needs a moment before it has a connection.
+    await page.wait_for_function(f"() => {hass.replace('.hass', '?.hass')}?.connection")
     script = f"(arg) => {{ const hass = {hass}; {body} }}"
     return await page.evaluate(script, arg)
 

@@ -14,8 +14,17 @@ from typing import Any
 
 from playwright.async_api import Page, TimeoutError as PlaywrightTimeoutError
 
-from .runner import Run, check, deep_text, hass_eval, number, state, wait_state
-from .stack import HA_URL
+from .runner import (
+    Run,
+    StepFailed,
+    check,
+    deep_text,
+    hass_eval,
+    number,
+    state,
+    wait_state,
+    wait_text,
+)
 from .steps_setup import DOMAIN, SHORT
 
 ENERGY = "sensor.wattwaechter_energy_import"
@@ -225,6 +234,12 @@ async def firmware(run: Run) -> None:
     check(sim["firmware"] == "1.3.0", f"the device runs {sim['firmware']}")
     await run.shot("firmware-done")
     await _close(page)
+    try:
+        await wait_text(
+            page.locator("ha-config-device-page"), "Firmware: 1.3.0", within=5
+        )
+    except StepFailed:
+        run.notes.append("device info still shows the old firmware after the update")
 
 
 async def offline(run: Run) -> None:
@@ -246,26 +261,3 @@ async def offline(run: Run) -> None:
         90,
     )
     await run.shot("back-online")
-
-
-async def energy(run: Run) -> None:
-    """Grid consumption in the Energy configuration offers the import sensor."""
-    page = run.page
-    await page.goto(HA_URL + "/config/energy")
-    # 2025.4: "Add consumption"; 2026.x: "Add grid connection".
-    add = re.compile("add consumption|add grid connection", re.I)
-    await page.get_by_role("button", name=add).first.click()
-    picker = page.get_by_role("button", name=re.compile("^Energy imported from grid"))
-    await picker.or_(page.locator("ha-statistic-picker")).first.click()
-    option = page.get_by_role("option", name=re.compile(r"Energy import(?! tariff)"))
-    await option.first.wait_for(timeout=SHORT)
-    names = [await o.text_content() or "" for o in await option.all()]
-    check(
-        any("WattWaechter" in n or "wattwaechter" in n for n in names),
-        f"no WattWächter energy import among {names}",
-    )
-    await run.shot("energy-picker")
-    await option.first.click()
-    await page.get_by_role("button", name=re.compile("^save$", re.I)).click()
-    prefs = await hass_eval(page, "return hass.callWS({type: 'energy/get_prefs'});")
-    check(ENERGY in str(prefs), f"grid import not saved: {prefs}")
