@@ -41,15 +41,32 @@ STEPS = [
 IGNORED_CONSOLE = ("ERR_INTERNET_DISCONNECTED", "ERR_NAME_NOT_RESOLVED")
 
 
+def _handled_action_error(block: str) -> bool:
+    """Return whether a traceback is HA 2025.4 logging a translated action error.
+
+    Its websocket API logs every HomeAssistantError of a service call with a
+    traceback ("Unexpected exception"); newer cores do not. The integration did
+    raise the error it should.
+    """
+    last = block.rstrip().splitlines()[-1]
+    return "Unexpected exception" in block.splitlines()[0] and last.startswith(
+        "homeassistant.exceptions.HomeAssistantError"
+    )
+
+
 def log_findings(log: str) -> tuple[list[str], list[str]]:
     """Return (tracebacks through the integration, its ERROR/WARNING lines)."""
     blocks = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log)
     ours = [b for b in blocks if "wattwaechter" in b.lower()]
     tracebacks = [
-        b for b in ours if "Traceback" in b and "custom_components/wattwaechter" in b
+        b
+        for b in ours
+        if "Traceback" in b
+        and "custom_components/wattwaechter" in b
+        and not _handled_action_error(b)
     ]
     lines = [
-        b.splitlines()[0]
+        b.splitlines()[0] + (" (with traceback)" if "Traceback" in b else "")
         for b in ours
         if re.search(r" (ERROR|WARNING) ", b)
         and "has not been tested by Home Assistant" not in b

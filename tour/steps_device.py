@@ -133,18 +133,23 @@ async def entities(run: Run) -> None:
     await run.shot("entities")
 
 
-async def led(run: Run) -> None:
-    """Switch the status LED off and on; the device's ledEnable follows."""
-    page = run.page
+async def _toggle_led(page: Page) -> None:
+    """Click the Status LED switch on the device page."""
     toggle = page.locator("ha-config-device-page").get_by_role(
         "switch", name=re.compile("Status LED")
     )
+    try:
+        await toggle.first.click(timeout=3000)
+    except PlaywrightTimeoutError:
+        # 2026.x draws the switch's track over its input: click where it is.
+        await toggle.first.click(force=True)
+
+
+async def led(run: Run) -> None:
+    """Switch the status LED off and on; the device's ledEnable follows."""
+    page = run.page
     for want in (False, True):
-        try:
-            await toggle.first.click(timeout=3000)
-        except PlaywrightTimeoutError:
-            # 2026.x draws the switch's track over its input: click where it is.
-            await toggle.first.click(force=True)
+        await _toggle_led(page)
         await run.sim.wait_for(
             f"ledEnable={want}", lambda s, w=want: s["settings"]["ledEnable"] is w, 15
         )
@@ -252,6 +257,18 @@ async def offline(run: Run) -> None:
     text = await deep_text(page.locator("ha-config-device-page"))
     check("Unavailable" in text, "the device page does not show Unavailable")
     await run.shot("offline")
+    led = await state(page, SWITCH)
+    if led["state"] != "unavailable":
+        # The user may still flip the LED: what does HA tell them?
+        await _toggle_led(page)
+        try:
+            message = await wait_text(
+                page.locator("notification-manager"), "WattWächter", within=10
+            )
+        except StepFailed:
+            message = "(no message)"
+        run.notes.append(f"LED flipped while offline (was {led['state']}): {message}")
+        await run.shot("offline-led-toast")
     await run.sim.fault("offline", active=False)
     await wait_state(
         page,
