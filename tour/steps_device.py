@@ -130,6 +130,18 @@ async def entities(run: Run) -> None:
         )
         await _close(page)
     run.notes.append(f"{len(entries)} enabled entities opened")
+    # The tariff registers must add up to the total the meter shows.
+    values = await hass_eval(
+        page,
+        "return Object.fromEntries(Object.entries(hass.states).filter(([k]) =>"
+        " k.startsWith('sensor.wattwaechter_energy_import')).map(([k, v]) =>"
+        " [k, parseFloat(v.state)]));",
+    )
+    tariffs = sum(v for k, v in values.items() if "_tariff_" in k)
+    check(
+        abs(tariffs - values[ENERGY]) <= ENERGY_TOLERANCE,
+        f"import tariffs add up to {tariffs}, the total is {values[ENERGY]}",
+    )
     await run.shot("entities")
 
 
