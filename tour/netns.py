@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         # Bound before unsharing, so these stay on the host's loopback.
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as err:
+            parser.error(f"cannot forward 127.0.0.1:{port}: {err.strerror}")
         sock.listen(64)
         listeners[port] = sock
     _unshare()
