@@ -33,7 +33,8 @@ async def energy(run: Run) -> None:
     )
     every = page.get_by_role("option")
     names = [" ".join((await o.inner_text()).split()) for o in await every.all()]
-    run.notes.append(f"grid import picker offers: {names}")
+    ours = [n for n in names if "wattwaechter" in n.lower()]
+    run.notes.append(f"grid import picker offers: {ours}")
     ids = await hass_eval(
         page,
         "return hass.callWS({type: 'recorder/list_statistic_ids',"
