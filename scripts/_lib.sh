@@ -48,3 +48,26 @@ ensure_venv() {
   fi
   echo "$want" >"$venv/.requirements-stamp"
 }
+
+# ensure_chroot_venv ROOT VENV REQUIREMENTS: a venv at VENV inside the chroot ROOT
+# (a Debian root with python3.14, e.g. the one test-on-latest-ha builds), in step
+# with REQUIREMENTS. Needs root (chroot) and the package index.
+ensure_chroot_venv() {
+  local root=$1 venv=$2 req=$3 want have
+  [ -x "$root/usr/bin/python3.14" ] || { echo "no Python 3.14 root at $root" >&2; return 3; }
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  have=$(cat "$root$venv/.requirements-stamp" 2>/dev/null || true)
+  if [ "$want" = "$have" ] && [ -e "$root$venv/pyvenv.cfg" ]; then return 0; fi
+  echo ">> installing $req into $root$venv (first run: a few minutes)" >&2
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  cp "$req" "$root/tmp/requirements-chroot.txt"
+  if ! chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
+      PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 \
+      PIP_DEFAULT_TIMEOUT=180 bash -c "{ [ -x $venv/bin/python ] || python3.14 -m venv $venv; } \
+      && $venv/bin/pip install -q -r /tmp/requirements-chroot.txt" >"$root/tmp/pip-chroot.log" 2>&1; then
+    tail -20 "$root/tmp/pip-chroot.log" >&2
+    return 1
+  fi
+  echo "$want" >"$root$venv/.requirements-stamp"
+}

@@ -1,0 +1,1 @@
+"""A browser tour of the integration on a real Home Assistant (``python -m tour``)."""
