@@ -118,8 +118,11 @@ class RequestBudget:
             async with asyncio.timeout(max_wait):
                 await waiter.future
         except TimeoutError:
-            now = loop.time()
-            raise self._refuse(priority, self._ready_at(priority, now) - now) from None
+            if waiter.future.cancelled() or not waiter.future.done():
+                now = loop.time()
+                wait = self._ready_at(priority, now) - now
+                raise self._refuse(priority, wait) from None
+            # The slot came in the same instant the wait ran out: it is taken.
         finally:
             if not waiter.future.done():
                 waiter.future.cancel()
