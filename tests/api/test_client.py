@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
+import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -633,3 +635,36 @@ async def test_accepted_and_odd_bodies(
 def test_today_is_the_simulated_day() -> None:
     """The simulator's clock starts on the day the history tests use."""
     assert date(2026, 3, 10) == TODAY
+
+
+GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden" / "vendor"
+
+
+def golden(name: str) -> web.Response:
+    """Return a device's published answer as a response."""
+    return web.json_response(json.loads((GOLDEN / name).read_text(encoding="utf-8")))
+
+
+async def test_golden_answers_of_the_write_endpoints(
+    server: Scripted, session: aiohttp.ClientSession
+) -> None:
+    """What real devices answered to a start, a change, a confirm, a reboot."""
+    server.answers.extend(
+        golden(name)
+        for name in (
+            "post_ota_start.test_ota_start.json",
+            "post_ota_start.test_ota_start_no_update.json",
+            "post_settings.test_update_settings.json",
+            "post_auth_tokens_confirm.test_confirm_tokens.json",
+            "post_system_reboot.test_reboot.json",
+        )
+    )
+    client = WattwaechterClient(server.host, session, write_token=WRITE)
+    assert await client.ota_start(ACTION) is True
+    assert await client.ota_start(ACTION) is False
+    assert await client.update_settings({"ledEnable": False}, ACTION) == {
+        "ledEnable": False
+    }
+    await client.confirm_tokens("X9Y8Z7W6V5U4T3S2", ACTION)
+    await client.reboot(ACTION)
+    assert server.answers == []
