@@ -186,7 +186,10 @@ async def test_order_of_service(clock: LoopClock, outcomes: Outcomes) -> None:
     await outcomes.start(budget.acquire(METER), "meter")
     await outcomes.start(budget.acquire(ACTION), "action")
     await clock.advance(FREES - 8)
-    assert outcomes.log == ["action", "meter", "system 1", "system 2", "background"]
+    assert outcomes.log == ["action", "meter", "system 1", "system 2"]
+    # Background work leaves a slot for the next poll: it goes when the poll leaves.
+    await clock.advance(FREES)
+    assert outcomes.log[-1] == "background"
 
 
 async def test_slots_free_one_by_one_go_to_the_highest_priority(
@@ -303,6 +306,27 @@ async def test_a_pause_never_shortens(clock: LoopClock) -> None:
     assert budget.paused_for() == pytest.approx(10)
     budget.pause(-5, METER)
     assert budget.paused_for() == pytest.approx(10)
+
+
+async def test_background_keeps_a_slot_for_the_next_poll(
+    clock: LoopClock, outcomes: Outcomes
+) -> None:
+    """With a poll in the window, background work stops one short of its cap.
+
+    The next poll comes 10 s after the last, when the device may still count
+    the last one: a device that has five places left for us must not see a
+    sixth.
+    """
+    budget = RequestBudget()
+    await budget.acquire(METER)
+    await fill(budget, 3, BACKGROUND)
+    await outcomes.start(budget.acquire(BACKGROUND), "fourth")
+    assert outcomes.log == []
+    await clock.advance(FREES)  # the poll and the three leave together
+    assert outcomes.log == ["fourth"]
+    # Without a poll in the window, all five.
+    await fill(budget, 4, BACKGROUND)
+    assert budget.in_window() == 5
 
 
 async def test_background_cap_adapts_to_a_busy_device(
