@@ -120,6 +120,12 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _fetch(self) -> DataT:
         raise NotImplementedError
 
+    @property
+    def refused_token(self) -> bool:
+        """Return True while the device refuses the stored token (401)."""
+        cause = getattr(self.last_exception, "__cause__", None)
+        return not self.last_update_success and isinstance(cause, WattwaechterAuthError)
+
 
 class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     """Polls ``/history/latest``; tells whether the reading is fresh.
