@@ -25,9 +25,15 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 
+from custom_components.wattwaechter.api.errors import (
+    WattwaechterConnectionError,
+    WattwaechterRateLimitedError,
+)
 from custom_components.wattwaechter.const import DOMAIN, STALE_UPDATES
+from custom_components.wattwaechter.errors import update_failed
 from simulator import FaultMode, Simulator
 
 from .beside import step
@@ -293,3 +299,27 @@ async def test_fault(
         )
     )
     assert init_integration.state is ConfigEntryState.LOADED
+
+
+def test_no_traceback_for_an_expected_failure(caplog: pytest.LogCaptureFixture) -> None:
+    """Newer cores log an UpdateFailed's traceback at DEBUG: ours are dropped.
+
+    A device that is away or busy is no bug; an unexpected error keeps its
+    traceback.
+    """
+    logger = logging.getLogger(f"{OURS}.coordinator")
+    expected = (
+        WattwaechterRateLimitedError("429", 10.0),
+        WattwaechterConnectionError("gone"),
+    )
+    for error in expected:
+        try:
+            raise update_failed(error, "192.0.2.1")
+        except UpdateFailed:
+            logger.debug("Full error:", exc_info=True)
+    try:
+        raise ValueError("a bug")  # noqa: TRY301
+    except ValueError:
+        logger.debug("Full error:", exc_info=True)
+    traced = [r for r in caplog.records if r.name == logger.name and r.exc_info]
+    assert [type(r.exc_info[1]) for r in traced if r.exc_info] == [ValueError]
