@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from itertools import pairwise
+import logging
 from typing import Any
 
 from homeassistant.components.button import DOMAIN as BUTTON, SERVICE_PRESS
@@ -269,6 +270,33 @@ async def test_action_waits_for_a_pause_that_ends_soon(
     await change
     assert state(hass, "led", SWITCH) == STATE_OFF
     assert device.state.settings["ledEnable"] is False
+
+
+async def test_device_at_its_limit_for_a_minute(
+    hass: HomeAssistant,
+    init_integration: ConfigEntry,
+    device: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every request refused: we ask once per Retry-After and log it once."""
+    device.clear_log()
+    caplog.clear()
+    device.set_fault(FaultMode.RATE_LIMIT_429)
+    for _ in range(60):
+        await advance(hass, 1)
+    assert state(hass, "16.7.0") == STATE_UNAVAILABLE
+    times = [r.time for r in device.request_log]
+    assert {r.status for r in device.request_log} == {429}
+    assert 5 <= len(times) <= 7
+    assert all(b - a >= 10 for a, b in pairwise(times))
+    device.clear_faults()
+    await advance(hass, INTERVAL + 1)
+    assert state(hass, "16.7.0") != STATE_UNAVAILABLE
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    errors = [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    assert len(errors) == 1, errors
+    assert "busy" in errors[0]
+    assert any("recovered" in r.getMessage() for r in ours)
 
 
 async def test_meter_poll_during_a_long_pause_sends_nothing(
