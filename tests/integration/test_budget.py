@@ -161,7 +161,7 @@ async def test_actions_while_the_history_import_runs(
     for service in (SERVICE_TURN_OFF, SERVICE_TURN_ON):
         await switch_led(hass, service)
     await restart(hass)
-    await run_for(hass, 120)
+    await run_for(hass, 180)
 
     budget = entry.runtime_data.client.budget
     assert budget.stats.refused == {}
