@@ -11,6 +11,7 @@ timetravel.py and beside.py): a simulated hour takes seconds.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import timedelta
 import time
 from typing import Any
@@ -119,7 +120,7 @@ async def test_hour(
         hour_cpu, hour_wall = time.thread_time() - cpu, time.perf_counter() - wall
         stepping = OVERHEAD[0] - stepping
         hour_cpu -= stepping
-        log = list(sim.request_log)
+        log, stats = list(sim.request_log), deepcopy(budget.stats)
         rows = await imported_rows(hass, entry)
         assert await hass.config_entries.async_unload(entry.entry_id)
     finally:
@@ -131,7 +132,6 @@ async def test_hour(
     polling = sum(n for name, n in hour.by_endpoint.items() if name in POLLING)
     imports = sum(n for name, n in hour.by_endpoint.items() if name in IMPORT)
     actions = hour.requests - polling - imports
-    stats = budget.stats
     waits = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(stats.longest_wait.items()))
     rows_text = ", ".join(f"{kind} {count}" for kind, count in sorted(rows.items()))
     lines: list[tuple[str, object]] = [
