@@ -126,13 +126,16 @@ async def async_setup_entry(
     entry.async_on_unload(system.async_add_listener(lambda: None))
 
     def auth_issue() -> None:
+        # While the device asks for a token its authentication is on, whatever
+        # the last settings read (hourly) said.
+        asks = meter.refused_token or settings.refused_token
         if settings.data is not None:
-            async_set_issue(
-                hass, entry, AUTH_DISABLED, settings.data.api_auth_required is False
-            )
+            auth_off = settings.data.api_auth_required is False and not asks
+            async_set_issue(hass, entry, AUTH_DISABLED, auth_off)
 
     auth_issue()
     entry.async_on_unload(settings.async_add_listener(auth_issue))
+    entry.async_on_unload(meter.async_add_listener(auth_issue))
     entry.async_on_unload(lambda: async_delete_issues(hass, entry))
     if entry.runtime_data.can_write:
         async_set_issue(hass, entry, WRITE_TOKEN, False)

@@ -49,6 +49,24 @@ from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
+
+class _NoTracebackForUpdateFailed(logging.Filter):
+    """Keep an expected update failure to the coordinator's one line.
+
+    Newer cores add a DEBUG record with the traceback of our own
+    ``UpdateFailed`` after its "Error fetching" line. A device that is away
+    or busy is no bug, and the line already names the cause; unexpected
+    exceptions keep their tracebacks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Drop the DEBUG traceback record of an UpdateFailed."""
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.levelno <= logging.DEBUG and isinstance(error, UpdateFailed))
+
+
+_LOGGER.addFilter(_NoTracebackForUpdateFailed())
+
 RATE_LIMITED_AFTER = timedelta(minutes=3)
 
 
@@ -124,6 +142,12 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     async def _fetch(self) -> DataT:
         raise NotImplementedError
+
+    @property
+    def refused_token(self) -> bool:
+        """Return True while the device refuses the stored token (401)."""
+        cause = getattr(self.last_exception, "__cause__", None)
+        return not self.last_update_success and isinstance(cause, WattwaechterAuthError)
 
 
 class MeterCoordinator(WattwaechterCoordinator[MeterReading]):

@@ -13,6 +13,8 @@ from typing import Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
+from .api.errors import WattwaechterRetryLaterError
+
 RESTART_GRACE = 30.0
 """Seconds after which a restart that no meter update saw counts as done."""
 
@@ -51,6 +53,9 @@ class RestartWatcher:
     @callback
     def _async_on_meter(self) -> None:
         if not self._meter.last_update_success:
+            cause = getattr(self._meter.last_exception, "__cause__", None)
+            if isinstance(cause, WattwaechterRetryLaterError):
+                return  # refused: the device is up, only busy
             if not self._pending:
                 self.expect()
             self._away = True

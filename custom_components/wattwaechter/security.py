@@ -27,6 +27,7 @@ from .api.errors import (
     WattwaechterBadResponseError,
     WattwaechterConnectionError,
     WattwaechterError,
+    WattwaechterForbiddenError,
     WattwaechterInvalidInputError,
 )
 from .api.inputs import clean_token
@@ -58,6 +59,8 @@ async def async_rotate_tokens(
             if not await _async_new_pair_works(hass, client, pair):
                 raise action_error("rotation_not_applied", client.host) from err
     except WattwaechterError as err:
+        if isinstance(err, WattwaechterForbiddenError):
+            async_set_issue(hass, entry, WRITE_TOKEN, True)
         raise action_error(err, client.host) from err
     _store(hass, entry, pair)
     _LOGGER.info("The WattWächter at %s has new API tokens", client.host)

@@ -7,6 +7,11 @@ fewer than its cap, so lower priorities leave room for higher ones. A user's
 action may use up to 20 (five stay free for other clients); everything we do
 by ourselves stays within 10, background work (the history import) within 5.
 
+A meter poll in the window has its successor 10 s later, when the device may
+still count the first (the two sit on the edge of its window): background work
+keeps that slot free, so another client that leaves us five requests never
+sees us take a sixth for a poll.
+
 A 429 or 503 pauses what it answered: one answered to background work pauses
 only background work, anything else pauses all traffic. Either also lowers the
 background cap to what the device just showed it could take, less one, so the
@@ -84,6 +89,7 @@ class RequestBudget:
     def __init__(self) -> None:
         """Start with an empty window."""
         self._sent: deque[float] = deque()
+        self._polls: deque[float] = deque()
         self._paused_until = float("-inf")
         self._background_until = float("-inf")
         self._background_cap = CAPS[Priority.BACKGROUND]
@@ -118,8 +124,11 @@ class RequestBudget:
             async with asyncio.timeout(max_wait):
                 await waiter.future
         except TimeoutError:
-            now = loop.time()
-            raise self._refuse(priority, self._ready_at(priority, now) - now) from None
+            if waiter.future.cancelled() or not waiter.future.done():
+                now = loop.time()
+                wait = self._ready_at(priority, now) - now
+                raise self._refuse(priority, wait) from None
+            # The slot came in the same instant the wait ran out: it is taken.
         finally:
             if not waiter.future.done():
                 waiter.future.cancel()
@@ -154,7 +163,7 @@ class RequestBudget:
 
     def _limit(self, priority: Priority, now: float) -> int:
         if priority is Priority.BACKGROUND:
-            return self._cap(now)
+            return max(1, self._cap(now) - (1 if self._polls else 0))
         return CAPS[priority]
 
     def _resume_at(self, priority: Priority) -> float:
@@ -163,8 +172,9 @@ class RequestBudget:
         return self._paused_until
 
     def _prune(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - WINDOW - MARGIN:
-            self._sent.popleft()
+        for sent in (self._sent, self._polls):
+            while sent and sent[0] <= now - WINDOW - MARGIN:
+                sent.popleft()
 
     def _ready_at(self, priority: Priority, now: float) -> float:
         """Return when a request of ``priority`` asked now would be sent."""
@@ -200,6 +210,8 @@ class RequestBudget:
                 break
             heapq.heappop(self._waiters)
             self._sent.append(now)
+            if head.priority is Priority.METER:
+                self._polls.append(now)
             name = head.priority.name.lower()
             self.stats.granted[name] = self.stats.granted.get(name, 0) + 1
             self.stats.peak = max(self.stats.peak, len(self._sent))

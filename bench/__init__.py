@@ -1,0 +1,1 @@
+"""The benchmark of scripts/bench (not part of the test run)."""
