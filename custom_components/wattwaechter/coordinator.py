@@ -50,23 +50,6 @@ from .restart import RestartWatcher
 _LOGGER = logging.getLogger(__name__)
 
 
-class _NoTracebackForUpdateFailed(logging.Filter):
-    """Keep an expected update failure to the coordinator's one line.
-
-    Newer cores add a DEBUG record with the traceback of our own
-    ``UpdateFailed`` after its "Error fetching" line. A device that is away
-    or busy is no bug, and the line already names the cause; unexpected
-    exceptions keep their tracebacks.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Drop the DEBUG traceback record of an UpdateFailed."""
-        error = record.exc_info[1] if record.exc_info else None
-        return not (record.levelno <= logging.DEBUG and isinstance(error, UpdateFailed))
-
-
-_LOGGER.addFilter(_NoTracebackForUpdateFailed())
-
 RATE_LIMITED_AFTER = timedelta(minutes=3)
 
 
