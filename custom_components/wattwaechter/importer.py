@@ -161,7 +161,7 @@ class HistoryImporter:
 
     def today(self) -> date:
         """Return the device's local date."""
-        return dt_util.now(self.timezone()).date()
+        return dt_util.utcnow().astimezone(self.timezone()).date()
 
     @callback
     def async_start(self) -> None:
@@ -183,10 +183,15 @@ class HistoryImporter:
 
         self._entry.async_on_unload(async_at_started(self._hass, started))
 
+    @property
+    def running(self) -> bool:
+        """Return True while an import runs in the background."""
+        return self._task is not None and not self._task.done()
+
     @callback
     def async_schedule(self, _now: datetime | None = None) -> None:
         """Start an import in the background unless one runs."""
-        if self.supported and (self._task is None or self._task.done()):
+        if self.supported and not self.running:
             self._task = self._entry.async_create_background_task(
                 self._hass, self._async_run(), f"{DOMAIN} history import"
             )
