@@ -1,0 +1,54 @@
+"""Fixtures of the history tests: a recorder, a fixed date, the event driver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+import pytest
+
+from custom_components.wattwaechter.const import DOMAIN
+
+from ..timetravel import VirtualTime
+from .driver import Driver
+from .helpers import NOW
+
+
+@pytest.fixture
+def start_time() -> float:
+    """Two days after the autumn DST change in Berlin, 7 min into a slot."""
+    return NOW
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_test_recorder: Any) -> None:
+    """Prepare the test recorder's database before Home Assistant starts."""
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """The test recorder keeps statistics only: no entity states to write."""
+    return {"exclude": {"entity_globs": ["*.*"]}}
+
+
+@pytest.fixture
+async def driver(
+    hass: HomeAssistant, time_travel: VirtualTime
+) -> AsyncGenerator[Driver]:
+    """Move virtual time from event to event; at the end, unload and let the
+    recorder finish (a query running while its database closes crashes SQLite).
+
+    Tests that record ask for ``recorder_mock`` first, so it is set up here.
+    """
+    driver = Driver(hass)
+    if "recorder" in hass.config.components:
+        driver.watch_recorder(get_instance(hass))
+    with driver.watch():
+        yield driver
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
+        await driver.settle()

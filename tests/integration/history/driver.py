@@ -1,0 +1,128 @@
+"""Runs virtual time from one event to the next while the history import works.
+
+``advance()`` waits for every background task, and the import is one: a
+pause of the import (the request budget, a retry) would then take as long in
+real time. Instead the driver lets what is under way finish (requests to the
+simulator, the recorder's work), then moves the clocks to the next timer of
+the event loop, so a budget-paced 30-day import takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+
+from custom_components.wattwaechter.api.budget import RequestBudget
+from custom_components.wattwaechter.api.client import WattwaechterClient
+
+from ..timetravel import TIME_TRAVEL_KEY, VirtualTime
+
+HANG_GRACE = 0.05
+"""Real seconds a request may take before the driver lets time pass anyway
+(a request the simulator holds until its timeout waits for virtual time)."""
+
+
+class Driver:
+    """Knows what is under way, and moves virtual time when nothing is."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Drive ``hass``'s loop and the virtual clocks of the test."""
+        self.hass = hass
+        self.loop = hass.loop
+        self.virtual: VirtualTime = hass.data[TIME_TRAVEL_KEY]
+        # Jumps of the virtual clock inside a callback are no slow callbacks.
+        self.loop.slow_callback_duration = 1e9
+        self._sending: set[asyncio.Task[Any]] = set()
+        self._recorder: set[asyncio.Future[Any]] = set()
+
+    @contextmanager
+    def watch(self) -> Generator[None]:
+        """Count requests on the wire and the recorder's work while active."""
+        sending = self._sending
+        acquire, send = RequestBudget.acquire, WattwaechterClient._send
+
+        async def watched_acquire(budget: RequestBudget, *args: Any) -> None:
+            await acquire(budget, *args)
+            if (task := asyncio.current_task()) is not None:
+                sending.add(task)
+
+        async def watched_send(client: WattwaechterClient, *args: Any) -> Any:
+            try:
+                return await send(client, *args)
+            finally:
+                sending.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+        with (
+            patch.object(RequestBudget, "acquire", watched_acquire),
+            patch.object(WattwaechterClient, "_send", watched_send),
+        ):
+            yield
+
+    def watch_recorder(self, instance: Any) -> None:
+        """Count the recorder instance's executor jobs and queue waits."""
+        job, block = instance.async_add_executor_job, instance.async_block_till_done
+
+        def watched_job(*args: Any) -> asyncio.Future[Any]:
+            future = job(*args)
+            self._recorder.add(future)
+            future.add_done_callback(self._recorder.discard)
+            return future
+
+        async def watched_block() -> None:
+            future = asyncio.ensure_future(block())
+            self._recorder.add(future)
+            future.add_done_callback(self._recorder.discard)
+            await future
+
+        instance.async_add_executor_job = watched_job
+        instance.async_block_till_done = watched_block
+
+    async def settle(self) -> None:
+        """Let requests on the wire, the recorder and ready callbacks finish."""
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if self._recorder:
+                await asyncio.wait(set(self._recorder))
+                continue
+            if self._sending:
+                done, _ = await asyncio.wait(set(self._sending), timeout=HANG_GRACE)
+                if not done and self._sending:
+                    return  # held until a timeout: time has to pass
+                continue
+            if not self.loop._ready:  # type: ignore[attr-defined]
+                return
+
+    def _next_timer(self) -> float | None:
+        scheduled = self.loop._scheduled  # type: ignore[attr-defined]
+        return min((h.when() for h in scheduled if not h.cancelled()), default=None)
+
+    async def run_until(self, done: Callable[[], bool], limit: float = 7200.0) -> float:
+        """Move time from timer to timer until ``done()``; return the seconds."""
+        began = self.loop.time()
+        while True:
+            await self.settle()
+            if done():
+                return self.loop.time() - began
+            now = self.loop.time()
+            if now - began > limit:
+                raise AssertionError(f"not done within {limit} virtual seconds")
+            due = self._next_timer()
+            step = 1.0 if due is None else min(max(due - now, 0.0) + 1e-3, limit)
+            self.virtual.tick(step)
+
+    async def run_for(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass, handling every timer on the way."""
+        end = self.loop.time() + seconds
+        while True:
+            await self.settle()
+            now = self.loop.time()
+            if now >= end:
+                return
+            due = self._next_timer()
+            target = end if due is None else min(end, max(due, now) + 1e-3)
+            self.virtual.tick(target - now)
