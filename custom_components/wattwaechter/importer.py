@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 import logging
 from typing import Final
 
+from homeassistant.components.recorder.models import StatisticMetaData
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -45,7 +46,16 @@ from .const import (
     HISTORY_INTERVAL,
     LOW_RES_DAYS,
 )
-from .history import HOUR, KINDS, Hour, SlotHours, SumCursor, daily_hours, midnight
+from .history import (
+    HOUR,
+    KINDS,
+    Hour,
+    Row,
+    SlotHours,
+    SumCursor,
+    daily_hours,
+    midnight,
+)
 from .recorder import last_start, metadata, read_rows, recorder_running, write
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,17 +65,47 @@ MAX_RETRY: Final = 300.0
 MAX_FAILURES: Final = 3
 """Bad answers to one request before the run skips it (the next run asks again)."""
 MAX_LOW_RES_DAYS: Final = 31
+TRUST: Final = 300.0
+"""Seconds a check of who answers at the address holds for the history reads."""
+
+
+class NotOurDeviceError(Exception):
+    """Another device answers at the address: its history is not read."""
 
 
 class HistoryReader:
     """Reads the device's history at background priority, riding out failures."""
 
-    def __init__(self, client: WattwaechterClient, ready: Callable[[], bool]) -> None:
-        """Read through ``client`` while ``ready()`` (the device is ours and up)."""
+    def __init__(
+        self,
+        client: WattwaechterClient,
+        ready: Callable[[], bool],
+        identify: Callable[[], Awaitable[bool]],
+    ) -> None:
+        """Read through ``client`` while ``ready()`` (the device is ours and up).
+
+        ``identify()`` asks who answers at the address (True: our device).
+        """
         self._client = client
         self._ready = ready
+        self._identify = identify
+        self._trusted_until = float("-inf")
         self._wake = asyncio.Event()
         self.requests = 0
+
+    async def ours(self) -> bool:
+        """Return whether our device answers; asked again after ``TRUST`` seconds.
+
+        Another device may take the address between two polls of the system
+        info: its history must not land in our statistics.
+        """
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._trusted_until:
+            return True
+        if not await self._fetch(self._identify):
+            return False
+        self._trusted_until = loop.time() + TRUST
+        return True
 
     @callback
     def wake(self) -> None:
@@ -199,6 +239,8 @@ class HistoryImporter:
     async def _async_run(self) -> None:
         try:
             await self.async_backfill()
+        except NotOurDeviceError:
+            _LOGGER.debug("Another device answers: no history imported this hour")
         except WattwaechterNotSupportedError:
             _LOGGER.info("This firmware keeps no history: the import is off")
             self.supported = False
@@ -227,25 +269,37 @@ class HistoryImporter:
         return await self._async_import(midnight(first, tz), end)
 
     async def _async_import(self, start: int, end: int) -> int:
-        """Import the hours in [start, end) that are over and have no row."""
+        """Import the hours in [start, end) that are over and have no row.
+
+        Days whose hours all have rows are not read again.
+        """
         async with self._lock:
             tz, today = self.timezone(), self.today()
+            now = int(dt_util.utcnow().timestamp())
+            end = min(end, now - now % HOUR)
             ids = self.statistic_ids
             existing = await read_rows(self._hass, set(ids.values()), start - 86_400)
+            done = _Done([existing[ids[kind]] for kind in KINDS], tz, start, end)
             cursors = {kind: SumCursor(existing[ids[kind]]) for kind in KINDS}
             slots = {kind: SlotHours(kind) for kind in KINDS}
-            meta = {
-                kind: metadata(ids[kind], await self._async_name(kind))
-                for kind in KINDS
-            }
             keep = LOW_RES_DAYS if self.daily else HIGH_RES_DAYS
-            day = max(
-                datetime.fromtimestamp(start, tz).date(),
-                today - timedelta(days=keep - 1),
-            )
+            oldest = today - timedelta(days=keep - 1)
+            self._pending = {day for day in self._pending if day >= oldest}
+            day = max(datetime.fromtimestamp(start, tz).date(), oldest)
             last_day = min(today, datetime.fromtimestamp(end - 1, tz).date())
             rows, seen_data = 0, False
+            meta: dict[str, StatisticMetaData] = {}
             while start < end and day <= last_day:
+                if done.day(day, daily=(today - day).days >= HIGH_RES_DAYS):
+                    day += timedelta(days=1)
+                    continue
+                if not meta:
+                    if not await self.reader.ours():
+                        raise NotOurDeviceError
+                    meta = {
+                        kind: metadata(ids[kind], await self._async_name(kind))
+                        for kind in KINDS
+                    }
                 hours, following = await self._async_hours(day, last_day, end, slots)
                 if any(hours.values()):
                     seen_data = True
@@ -297,3 +351,30 @@ class HistoryImporter:
         key = f"component.{DOMAIN}.entity.sensor.statistic_{kind}.name"
         template = translations.get(key) or "{device} " + kind.replace("_", " ")
         return template.replace("{device}", self._entry.title)
+
+
+class _Done:
+    """Tells which days of a run already have their rows (both statistics)."""
+
+    def __init__(
+        self, existing: list[dict[int, Row]], tz: tzinfo, start: int, end: int
+    ) -> None:
+        """Look at the rows ``existing`` of the hours [start, end)."""
+        self._existing = existing
+        self._tz = tz
+        self._start = start
+        self._end = end
+
+    def day(self, day: date, *, daily: bool) -> bool:
+        """Return True if the day needs no reading.
+
+        A day known only as a daily value counts when its midnight row exists;
+        a 15-minute day when every hour of it in the range has a row.
+        """
+        first = max(midnight(day, self._tz), self._start)
+        if daily:
+            hours: range | tuple[int] = (first - first % HOUR,)
+        else:
+            last = min(midnight(day + timedelta(days=1), self._tz), self._end)
+            hours = range(first - first % HOUR, last, HOUR)
+        return all(hour in rows for rows in self._existing for hour in hours)
