@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
 
 from custom_components.wattwaechter.const import DOMAIN
+from simulator import Simulator
 
 from ..timetravel import VirtualTime
 from .driver import Driver
-from .helpers import NOW
+from .helpers import NOW, history_started
 
 
 @pytest.fixture
@@ -52,3 +53,19 @@ async def driver(
             if entry.state is ConfigEntryState.LOADED:
                 await hass.config_entries.async_unload(entry.entry_id)
         await driver.settle()
+
+
+@pytest.fixture
+async def imported(
+    driver: Driver, init_integration: ConfigEntry, device: Simulator
+) -> ConfigEntry:
+    """The entry once its first import (a minute after start) is over."""
+    await finish_import(driver, init_integration, device)
+    device.clear_log()
+    return init_integration
+
+
+async def finish_import(driver: Driver, entry: ConfigEntry, device: Simulator) -> None:
+    """Run time until the entry's import asked the device and is over."""
+    importer = entry.runtime_data.history
+    await driver.run_until(lambda: history_started(device) and not importer.running)

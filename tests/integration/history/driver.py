@@ -10,9 +10,9 @@ the event loop, so a budget-paced 30-day import takes a fraction of a second.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
@@ -21,6 +21,8 @@ from custom_components.wattwaechter.api.budget import RequestBudget
 from custom_components.wattwaechter.api.client import WattwaechterClient
 
 from ..timetravel import TIME_TRAVEL_KEY, VirtualTime
+
+T = TypeVar("T")
 
 HANG_GRACE = 0.05
 """Real seconds a request may take before the driver lets time pass anyway
@@ -35,8 +37,11 @@ class Driver:
         self.hass = hass
         self.loop = hass.loop
         self.virtual: VirtualTime = hass.data[TIME_TRAVEL_KEY]
-        # Jumps of the virtual clock inside a callback are no slow callbacks.
+        # Jumps of the virtual clock inside a callback are no slow callbacks,
+        # and the debug mode's stack of every callback would cost most of the
+        # time of a test that runs hours of meter polls.
         self.loop.slow_callback_duration = 1e9
+        self.loop.set_debug(False)
         self._sending: set[asyncio.Task[Any]] = set()
         self._recorder: set[asyncio.Future[Any]] = set()
 
@@ -126,3 +131,9 @@ class Driver:
             due = self._next_timer()
             target = end if due is None else min(end, max(due, now) + 1e-3)
             self.virtual.tick(target - now)
+
+    async def run(self, awaitable: Awaitable[T], limit: float = 7200.0) -> T:
+        """Run ``awaitable`` (a service call, an import) while time moves."""
+        task = asyncio.ensure_future(awaitable)
+        await self.run_until(task.done, limit)
+        return task.result()

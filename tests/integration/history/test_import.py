@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wattwaechter.compat import UNIT_CLASS_IN_METADATA
 from custom_components.wattwaechter.const import DOMAIN
-from simulator import Simulator
+from simulator import Simulator, SimulatorConfig
 
+from .conftest import finish_import
 from .driver import Driver
 from .helpers import (
     EXPORT_ID,
-    HIGH_RES,
     IDS,
     IMPORT_ID,
+    NOW,
     assert_rows_match_device,
     days_asked,
     energy,
+    epoch,
     history_requests,
+    history_started,
     last_closed_hour,
     metadata,
     midnight,
@@ -74,4 +80,180 @@ async def test_first_setup_imports_30_days(
     export = await metadata(hass, EXPORT_ID)
     assert export is not None
     assert export["name"] == "WattWaechter energy export (device history)"
-    assert HIGH_RES
+
+
+@pytest.mark.parametrize(
+    ("start_time", "day", "hours"),
+    [
+        (NOW, "2026-10-25", 25),
+        (epoch("2026-03-31T10:07:00+00:00"), "2026-03-29", 23),
+    ],
+)
+async def test_dst_days(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    imported: ConfigEntry,
+    day: str,
+    hours: int,
+) -> None:
+    """A day with a DST change has 25 (or 23) rows, each right to the Wh."""
+    start = midnight(date.fromisoformat(day))
+    end = midnight(date.fromisoformat(day) + timedelta(days=1))
+    assert (end - start) // 3600 == hours
+    for statistic_id, index in IDS:
+        found = await rows(hass, statistic_id, start - 3600, end)
+        assert len(found) == hours + 1
+        assert_rows_match_device(device, found, index)
+        # The day's rows add up to the day's change of the meter reading.
+        day_energy = wh(found[-1]["sum"]) - wh(found[0]["sum"])
+        assert day_energy == energy(device, start, end, index)
+
+
+async def test_rerun_reads_and_writes_nothing(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    imported: ConfigEntry,
+) -> None:
+    """Importing the same days again reads nothing and changes no row."""
+    importer = imported.runtime_data.history
+    before = {sid: await rows(hass, sid) for sid, _ in IDS}
+    first = today(device) - timedelta(days=29)
+
+    assert await driver.run(importer.async_backfill()) == 0
+    assert await driver.run(importer.async_import_days(first, today(device))) == 0
+
+    assert history_requests(device) == []
+    assert {sid: await rows(hass, sid) for sid, _ in IDS} == before
+
+
+async def test_three_day_downtime_is_filled(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    imported: ConfigEntry,
+) -> None:
+    """Home Assistant away for three days: the next start fills exactly those hours."""
+    before = await rows(hass, IMPORT_ID)
+    assert await hass.config_entries.async_unload(imported.entry_id)
+    driver.virtual.tick(3 * 86_400)
+    device.clear_log()
+
+    assert await hass.config_entries.async_setup(imported.entry_id)
+    await finish_import(driver, imported, device)
+
+    for statistic_id, index in IDS:
+        found = await rows(hass, statistic_id)
+        new = found[len(before) :]
+        assert len(new) == 72
+        assert int(new[0]["start"]) == int(before[-1]["start"]) + 3600
+        assert int(new[-1]["start"]) == last_closed_hour(device)
+        assert_rows_match_device(device, found, index)
+    # One request per local day since the last row.
+    assert days_asked(device) == [
+        str(today(device) - timedelta(days=n)) for n in (3, 2, 1, 0)
+    ]
+
+
+async def test_hourly_run_adds_only_new_hours(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    imported: ConfigEntry,
+) -> None:
+    """Every hour the hours that are over arrive; earlier rows stay as they are."""
+    before = await rows(hass, IMPORT_ID)
+
+    await driver.run_for(2 * 3600)
+
+    after = await rows(hass, IMPORT_ID)
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + 2
+    assert int(after[-1]["start"]) == last_closed_hour(device)
+    assert_rows_match_device(device, after, 0)
+    # Each run read today only.
+    assert days_asked(device) == [str(today(device))] * 2
+
+
+async def test_waits_a_minute_after_home_assistant_started(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """While Home Assistant starts, nothing is read; a minute after, the import runs."""
+    hass.set_state(CoreState.starting)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await driver.run_for(600)
+    assert history_requests(device) == []
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    began = hass.loop.time()
+    await driver.run_until(lambda: history_started(device))
+    assert 60 <= hass.loop.time() - began < 61
+    await finish_import(driver, mock_config_entry, device)
+    assert len(days_asked(device)) == 30
+
+
+@pytest.mark.parametrize(
+    "simulator_config",
+    [SimulatorConfig(profile="gas"), SimulatorConfig(profile="water")],
+)
+async def test_gas_and_water_import_nothing(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """A gas or water meter has no kWh history: nothing is read or written."""
+    await driver.run_for(2 * 3600)
+    assert history_requests(device) == []
+    for statistic_id, _ in IDS:
+        assert await rows(hass, statistic_id) == []
+        assert await metadata(hass, statistic_id) is None
+
+
+async def test_statistic_names_follow_language_and_title(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The names come from the translations and the entry's title."""
+    hass.config.language = "de"
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await finish_import(driver, mock_config_entry, device)
+    meta = await metadata(hass, IMPORT_ID)
+    assert meta is not None
+    assert meta["name"] == "WattWaechter Energie Bezug (Geräteverlauf)"
+
+    hass.config_entries.async_update_entry(mock_config_entry, title="Keller")
+    await driver.run_for(3600)
+    meta = await metadata(hass, EXPORT_ID)
+    assert meta is not None
+    assert meta["name"] == "Keller Energie Einspeisung (Geräteverlauf)"
+
+
+async def test_unload_stops_a_running_import(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """Unloading the entry ends the import in the middle; nothing more is read."""
+    await driver.run_until(lambda: len(days_asked(device)) >= 5)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    asked = len(days_asked(device))
+    await driver.run_for(600)
+    assert len(days_asked(device)) == asked < 30
