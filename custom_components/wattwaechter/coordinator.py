@@ -50,6 +50,8 @@ from .restart import RestartWatcher
 _LOGGER = logging.getLogger(__name__)
 
 RATE_LIMITED_AFTER = timedelta(minutes=3)
+REFUSED_GRACE = timedelta(minutes=1)
+"""How long refused polls (429, 503, no budget slot) keep the last reading."""
 
 
 def device_id(entry: ConfigEntry) -> str:
@@ -159,8 +161,12 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             if isinstance(err.__cause__, WattwaechterConnectionError):
                 self.verified = False  # away: check who answers when it is back
             refused = isinstance(err.__cause__, WattwaechterRetryLaterError)
-            self._refused_since = self._since(self._refused_since, refused)
-            self._set_issue(RATE_LIMITED, self._refused_since, RATE_LIMITED_AFTER)
+            self._refused_since = since = self._since(self._refused_since, refused)
+            self._set_issue(RATE_LIMITED, since, RATE_LIMITED_AFTER)
+            if since and self.data and dt_util.utcnow() - since < REFUSED_GRACE:
+                # Another client filled the device's window: the reading of
+                # the last update stays rather than every sensor flapping.
+                return self.data
             raise
         self._refused_since = None
         self._set_issue(RATE_LIMITED, None, RATE_LIMITED_AFTER)
