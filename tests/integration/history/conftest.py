@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wattwaechter.const import DOMAIN
 from simulator import Simulator
@@ -69,3 +70,13 @@ async def finish_import(driver: Driver, entry: ConfigEntry, device: Simulator) -
     """Run time until the entry's import asked the device and is over."""
     importer = entry.runtime_data.history
     await driver.run_until(lambda: history_started(device) and not importer.running)
+
+
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, **options: Any
+) -> MockConfigEntry:
+    """Add the entry with ``options`` and set it up."""
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    return entry

@@ -7,14 +7,24 @@ import itertools
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+)
 from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    async_import_statistics,
     get_metadata,
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from custom_components.wattwaechter.compat import metadata_unit_class
+from custom_components.wattwaechter.const import DOMAIN
 from simulator import Simulator
+
+from .driver import Driver
 
 BERLIN = ZoneInfo("Europe/Berlin")
 IMPORT_ID = "wattwaechter:aabbccddeeff_energy_import"
@@ -135,3 +145,55 @@ def assert_rows_match_device(
 def history_started(sim: Simulator) -> bool:
     """Return True once the import asked the device for anything."""
     return bool(history_requests(sim))
+
+
+def plant(
+    hass: HomeAssistant,
+    sim: Simulator,
+    statistic_id: str,
+    index: int,
+    hours: range,
+    offset: int | None = None,
+) -> int:
+    """Write hourly rows as an earlier import would have (true to the device).
+
+    ``offset`` is the reading where the sum is 0 (default: the first hour's
+    start); returns it. External IDs (with a colon) are this integration's.
+    """
+    if offset is None:
+        offset = reading(sim, hours[0], index)
+    external = ":" in statistic_id
+    meta = {
+        "has_sum": True,
+        "mean_type": StatisticMeanType.NONE,
+        "name": None,
+        "source": DOMAIN if external else "recorder",
+        "statistic_id": statistic_id,
+        "unit_of_measurement": "kWh",
+        **metadata_unit_class("energy"),
+    }
+    data = [
+        StatisticData(
+            start=datetime.fromtimestamp(start, UTC),
+            state=reading(sim, start + HOUR, index) / 1000,
+            sum=(reading(sim, start + HOUR, index) - offset) / 1000,
+        )
+        for start in hours
+    ]
+    add = async_add_external_statistics if external else async_import_statistics
+    add(hass, meta, data)  # type: ignore[arg-type]
+    return offset
+
+
+async def call(hass: HomeAssistant, driver: Driver, service: str, **data: Any) -> Any:
+    """Call one of the integration's actions while virtual time runs."""
+    data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
+    return await driver.run(
+        hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            return_response=service == "repair_statistics",
+        )
+    )
