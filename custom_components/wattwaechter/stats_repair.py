@@ -95,7 +95,7 @@ async def async_repair_statistics(
             existing,
             existing[before] if before is not None else None,
         )
-        report[entity_id] = [_describe(change) for change in changes]
+        report[entity_id] = [_describe(c) for c in changes if c.visible]
         if not dry_run:
             write(hass, metadata(entity_id, None), [(c.start, c.new) for c in changes])
             shift_sums(hass, entity_id, span.end, shift)
