@@ -34,6 +34,7 @@ from .history import (
     midnight,
     rebuild,
 )
+from .importer import NotOurDeviceError
 from .recorder import metadata, read_rows, shift_sums, write
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ async def _async_device_hours(
 ) -> tuple[dict[str, dict[int, Hour]], list[tuple[int, int]]]:
     """Return the device's hours of the span per kind, and its daily-only days."""
     importer = entry.runtime_data.history
+    if not await importer.reader.ours():
+        raise NotOurDeviceError
     tz, today = importer.timezone(), importer.today()
     hours: dict[str, dict[int, Hour]] = {IMPORT: {}, EXPORT: {}}
     days: list[tuple[int, int]] = []
