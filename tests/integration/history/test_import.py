@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticMeanType
@@ -14,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wattwaechter.compat import UNIT_CLASS_IN_METADATA
 from custom_components.wattwaechter.const import DOMAIN
+from custom_components.wattwaechter.recorder import metadata as statistic_metadata
 from simulator import Simulator, SimulatorConfig
 
 from .conftest import finish_import
@@ -257,3 +259,25 @@ async def test_unload_stops_a_running_import(
     asked = len(days_asked(device))
     await driver.run_for(600)
     assert len(days_asked(device)) == asked < 30
+
+
+@pytest.mark.parametrize("unit_class", [True, False])
+def test_metadata_with_and_without_unit_class(unit_class: bool) -> None:
+    """unit_class only where HA has it (2025.11+); has_mean only where not."""
+    with patch(
+        "custom_components.wattwaechter.compat.UNIT_CLASS_IN_METADATA", unit_class
+    ):
+        external = statistic_metadata("wattwaechter:x_energy_import", "X")
+        sensor = statistic_metadata("sensor.x_total_consumption", None)
+    for meta in (external, sensor):
+        assert meta["has_sum"] is True
+        assert meta["mean_type"] is StatisticMeanType.NONE
+        assert meta["unit_of_measurement"] == "kWh"
+        if unit_class:
+            assert meta.get("unit_class") == "energy"
+            assert "has_mean" not in meta
+        else:
+            assert "unit_class" not in meta
+            assert meta.get("has_mean") is False
+    assert external["source"] == DOMAIN
+    assert sensor["source"] == "recorder"
