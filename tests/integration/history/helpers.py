@@ -22,7 +22,7 @@ from homeassistant.helpers.recorder import get_instance
 
 from custom_components.wattwaechter.compat import metadata_unit_class
 from custom_components.wattwaechter.const import DOMAIN
-from simulator import Simulator
+from simulator import Simulator, SimulatorConfig
 
 from .driver import Driver
 
@@ -197,3 +197,7 @@ async def call(hass: HomeAssistant, driver: Driver, service: str, **data: Any) -
             return_response=service == "repair_statistics",
         )
     )
+
+
+YOUNG = SimulatorConfig(history_days=5)
+"""A device five days old: a short first import, for tests about later runs."""

@@ -19,6 +19,7 @@ from .driver import Driver
 from .helpers import (
     IDS,
     IMPORT_ID,
+    YOUNG,
     assert_rows_match_device,
     call,
     days_asked,
@@ -53,6 +54,7 @@ async def test_action_imports_15_minute_days(
         assert_rows_match_device(device, found, index)
 
 
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_action_on_a_partly_imported_day(
     recorder_mock: Recorder,
     hass: HomeAssistant,

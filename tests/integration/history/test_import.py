@@ -25,6 +25,7 @@ from .helpers import (
     IDS,
     IMPORT_ID,
     NOW,
+    YOUNG,
     assert_rows_match_device,
     days_asked,
     energy,
@@ -91,6 +92,7 @@ async def test_first_setup_imports_30_days(
         (epoch("2026-03-31T10:07:00+00:00"), "2026-03-29", 23),
     ],
 )
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_dst_days(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -112,6 +114,7 @@ async def test_dst_days(
         assert day_energy == energy(device, start, end, index)
 
 
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_rerun_reads_and_writes_nothing(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -122,7 +125,7 @@ async def test_rerun_reads_and_writes_nothing(
     """Importing the same days again reads nothing and changes no row."""
     importer = imported.runtime_data.history
     before = {sid: await rows(hass, sid) for sid, _ in IDS}
-    first = today(device) - timedelta(days=29)
+    first = today(device) - timedelta(days=4)
 
     assert await driver.run(importer.async_backfill()) == 0
     assert await driver.run(importer.async_import_days(first, today(device))) == 0
@@ -131,6 +134,7 @@ async def test_rerun_reads_and_writes_nothing(
     assert {sid: await rows(hass, sid) for sid, _ in IDS} == before
 
 
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_three_day_downtime_is_filled(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -160,6 +164,7 @@ async def test_three_day_downtime_is_filled(
     ]
 
 
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_hourly_run_adds_only_new_hours(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -223,6 +228,7 @@ async def test_gas_and_water_import_nothing(
         assert await metadata(hass, statistic_id) is None
 
 
+@pytest.mark.parametrize("simulator_config", [YOUNG])
 async def test_statistic_names_follow_language_and_title(
     recorder_mock: Recorder,
     hass: HomeAssistant,
