@@ -37,9 +37,10 @@ from .coordinator import (
     device_model,
 )
 from .entity import device_info
-from .importer import HistoryImporter, HistoryReader
+from .importer import HistoryImporter
 from .issues import AUTH_DISABLED, WRITE_TOKEN, async_delete_issues, async_set_issue
 from .migration import async_migrate_entry as async_migrate_entry
+from .reader import HistoryReader
 from .restart import RestartWatcher
 from .services import async_setup_services
 

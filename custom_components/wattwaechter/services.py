@@ -31,7 +31,7 @@ from .compat import loaded_entry
 from .const import DOMAIN, HIGH_RES_DAYS, LOW_RES_DAYS
 from .coordinator import WattwaechterConfigEntry
 from .errors import action_error
-from .importer import NotOurDeviceError
+from .reader import NotOurDeviceError
 from .recorder import recorder_running
 from .security import async_rotate_tokens
 from .stats_repair import async_repair_statistics, repair_range

@@ -34,7 +34,7 @@ from .history import (
     midnight,
     rebuild,
 )
-from .importer import NotOurDeviceError
+from .reader import NotOurDeviceError
 from .recorder import metadata, read_rows, shift_sums, write
 
 _LOGGER = logging.getLogger(__name__)
