@@ -220,10 +220,12 @@ class HistoryImporter:
             hours = {kind: daily_hours(items, kind, tz) for kind in KINDS}
             return hours, chunk_end + timedelta(days=1)
         following = day + timedelta(days=1)
-        slot_items = await self.reader.high_res(day) or ()
+        slot_items = await self.reader.high_res(day)
+        if slot_items is None:
+            self._pending.add(day)  # the device kept failing: ask at the next run
         hours = {}
         for kind, builder in slots.items():
-            builder.add(slot_items)
+            builder.add(slot_items or ())
             boundary = min(midnight(following, tz), end)
             if day >= today:  # only the hours whose last slot the device has
                 boundary = min(boundary, builder.latest or boundary)
