@@ -147,6 +147,11 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self._stale_since: datetime | None = None
         self._refused_since: datetime | None = None
 
+    @callback
+    def async_set_interval(self, seconds: int) -> None:
+        """Poll every ``seconds`` from the next update on (the options changed)."""
+        self.update_interval = timedelta(seconds=seconds)
+
     @property
     def stale(self) -> bool:
         """Return True while the device answers but delivers no fresh reading."""
