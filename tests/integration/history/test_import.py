@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+import itertools
+import logging
 from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticMeanType
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wattwaechter.compat import UNIT_CLASS_IN_METADATA
-from custom_components.wattwaechter.const import DOMAIN
+from custom_components.wattwaechter.const import CONF_DAILY_HISTORY, DOMAIN
 from custom_components.wattwaechter.recorder import metadata as statistic_metadata
-from simulator import Simulator, SimulatorConfig
+from simulator import FaultMode, Simulator, SimulatorConfig
 
 from .conftest import finish_import
 from .driver import Driver
 from .helpers import (
     EXPORT_ID,
+    HIGH_RES,
     IDS,
     IMPORT_ID,
+    LATEST,
     NOW,
     YOUNG,
     assert_rows_match_device,
@@ -287,3 +292,137 @@ def test_metadata_with_and_without_unit_class(unit_class: bool) -> None:
             assert meta.get("has_mean") is False
     assert external["source"] == DOMAIN
     assert sensor["source"] == "recorder"
+
+
+async def test_meter_keeps_its_pace_during_the_import(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """A 30-day import through the real budget, against the device's real
+    limit: the device refuses nothing, the meter polls keep their pace, at
+    most five history requests in any ten seconds."""
+    await finish_import(driver, init_integration, device)
+
+    assert {r.status for r in device.request_log} == {200}
+    history = history_requests(device)
+    took = history[-1].time - history[0].time
+    times = [r.time for r in history]
+    assert max(sum(t <= u < t + 10.25 for u in times) for t in times) <= 5
+    polls = [r.time for r in device.request_log if r.path == LATEST]
+    during = [t for t in polls if history[0].time - 15 <= t <= history[-1].time + 15]
+    assert len(during) >= took // 11
+    spacing = [b - a for a, b in itertools.pairwise(during)]
+    assert max(spacing) - min(spacing) < 0.5
+    logging.getLogger(__name__).warning(
+        "30-day import: %.0f virtual s, %s history requests, %s meter polls meanwhile",
+        took,
+        len(history),
+        len(during),
+    )
+
+
+@pytest.mark.parametrize("simulator_config", [SimulatorConfig(history_days=3)])
+async def test_days_before_the_device_existed_are_skipped(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    imported: ConfigEntry,
+) -> None:
+    """A device younger than 30 days answers 400 for older days: skipped, and
+    not asked again by the hourly run."""
+    found = await rows(hass, IMPORT_ID)
+    assert int(found[0]["start"]) == midnight(today(device) - timedelta(days=2))
+    assert_rows_match_device(device, found, 0)
+    await driver.run_for(3600)
+    assert days_asked(device) == [str(today(device))]
+
+
+async def test_bad_answers_skip_a_day_until_the_next_run(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """A day the device answers with garbage three times is skipped; the others
+    arrive, and the next hourly run asks for it again."""
+    device.set_fault(FaultMode.HTTP_500, paths=[HIGH_RES], count=3)
+    await finish_import(driver, init_integration, device)
+    first = str(today(device) - timedelta(days=29))
+    assert [r.status for r in history_requests(device)][:3] == [500] * 3
+    assert days_asked(device).count(first) == 3
+    assert len(set(days_asked(device))) == 30
+    assert int((await rows(hass, IMPORT_ID))[0]["start"]) == midnight(
+        today(device) - timedelta(days=28)
+    )
+
+    await driver.run_until(lambda: days_asked(device).count(first) == 4)
+    await driver.run_until(lambda: not init_integration.runtime_data.history.running)
+    for statistic_id, index in IDS:
+        assert_rows_match_device(device, await rows(hass, statistic_id), index)
+
+
+async def test_a_tick_during_a_run_starts_no_second_one(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """The hourly timer ticking while an import runs does not start another."""
+    importer = init_integration.runtime_data.history
+    await driver.run_until(lambda: history_started(device))
+    importer.async_schedule()  # what the timer calls
+    await finish_import(driver, init_integration, device)
+    assert len(days_asked(device)) == len(set(days_asked(device))) == 30
+
+
+@pytest.mark.parametrize("simulator_config", [YOUNG])
+async def test_options_flow_turns_daily_values_on(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """The options flow stores the opt-in; the import follows without reload."""
+    importer = init_integration.runtime_data.history
+    assert importer.daily is False
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"scan_interval": 30, CONF_DAILY_HISTORY: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_DAILY_HISTORY] is True
+    assert importer.daily is True
+    assert init_integration.state is ConfigEntryState.LOADED
+    # The new meter interval applies from the next update on.
+    device.clear_log()
+    await driver.run_for(130)
+    polls = [r.time for r in device.request_log if r.path == LATEST]
+    spacing = [b - a for a, b in itertools.pairwise(polls)][1:]
+    assert len(spacing) >= 2
+    assert all(29.5 < gap < 31.5 for gap in spacing), spacing
+
+
+async def test_old_days_without_the_option_are_skipped(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    init_integration: ConfigEntry,
+) -> None:
+    """Should the option go off after the action checked it, old days are skipped."""
+    importer = init_integration.runtime_data.history
+    first = today(device) - timedelta(days=40)
+    written = await driver.run(
+        importer.async_import_days(first, today(device) - timedelta(days=28))
+    )
+    assert days_asked(device) == [
+        str(today(device) - timedelta(days=n)) for n in (29, 28)
+    ]
+    assert written == 2 * 48
