@@ -298,3 +298,34 @@ async def test_30_day_repair_cost(
         took,
         real,
     )
+
+
+async def test_range_after_a_long_hole_continues_the_sums(
+    hass: HomeAssistant, device: Simulator, driver: Driver, entry: MockConfigEntry
+) -> None:
+    """Home Assistant was down for two days right before the range: the
+    repaired rows go on from the last row before the hole, not from 0."""
+    hours = range(
+        midnight(today(device) - timedelta(days=8)), local(2, 0, device), HOUR
+    )
+    hole = range(local(6, 0, device), local(4, 0, device), HOUR)
+    spike = local(3, 12, device)
+    for entity_id, index in SENSORS:
+        record(hass, device, entity_id, index, hours, hole, spike)
+    first = today(device) - timedelta(days=4)
+    await call(
+        hass,
+        driver,
+        "repair_statistics",
+        config_entry_id=entry.entry_id,
+        start=first,
+        end=first + timedelta(days=1),
+    )
+    for entity_id, index in SENSORS:
+        found = await rows(hass, entity_id)
+        values = hourly(found)
+        start = midnight(first)
+        # The first row after the hole holds its own hour, as every other one.
+        assert values[start] == energy(device, start, start + HOUR, index)
+        for hour in range(start, local(2, 0, device), HOUR):
+            assert values[hour] == energy(device, hour, hour + HOUR, index), iso(hour)
