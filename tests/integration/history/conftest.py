@@ -80,3 +80,12 @@ async def setup_entry(
     hass.config_entries.async_update_entry(entry, options=options)
     assert await hass.config_entries.async_setup(entry.entry_id)
     return entry
+
+
+@pytest.fixture
+async def slow_meter(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, time_travel: VirtualTime
+) -> MockConfigEntry:
+    """The entry reading the meter once a minute, for tests that run for hours
+    where the meter's pace is not the point."""
+    return await setup_entry(hass, mock_config_entry, scan_interval=60)

@@ -60,12 +60,12 @@ async def test_day_without_data_is_asked_again_next_hour(
     hass: HomeAssistant,
     device: Simulator,
     driver: Driver,
-    init_integration: ConfigEntry,
+    slow_meter: ConfigEntry,
 ) -> None:
     """Issue 11: a day answering 204 does not stop the import; the other 29 days
     arrive, the missing day is asked again at the next hourly run, and its rows
     arrive once the device has them."""
-    await finish_import(driver, init_integration, device)
+    await finish_import(driver, slow_meter, device)
     assert [status for _, status in attempts(device, GAP)] == [204]
     assert len(set(days_asked(device))) == 30
     gap_start = midnight(today(device) - timedelta(days=10))
@@ -84,11 +84,11 @@ async def test_day_without_data_is_asked_again_next_hour(
 
     await driver.run_until(lambda: len(attempts(device, GAP)) == 2)
     assert attempts(device, GAP)[1][1] == 204
-    await driver.run_until(lambda: not init_integration.runtime_data.history.running)
+    await driver.run_until(lambda: not slow_meter.runtime_data.history.running)
 
     device.configure(history_gaps=())
     await driver.run_until(lambda: len(attempts(device, GAP)) == 3)
-    await driver.run_until(lambda: not init_integration.runtime_data.history.running)
+    await driver.run_until(lambda: not slow_meter.runtime_data.history.running)
     assert attempts(device, GAP)[2][1] == 200
     for statistic_id, index in IDS:
         assert_rows_match_device(device, await rows(hass, statistic_id), index)
@@ -107,18 +107,18 @@ async def test_missing_day_is_not_asked_once_out_of_memory(
     hass: HomeAssistant,
     device: Simulator,
     driver: Driver,
-    init_integration: ConfigEntry,
+    slow_meter: ConfigEntry,
 ) -> None:
     """A day still missing when the device forgot it is no longer asked."""
-    await finish_import(driver, init_integration, device)
+    await finish_import(driver, slow_meter, device)
     assert str(today(device) - timedelta(days=28)) == OLD_GAP
     await driver.run_until(lambda: len(attempts(device, OLD_GAP)) == 2)
-    await driver.run_until(lambda: not init_integration.runtime_data.history.running)
+    await driver.run_until(lambda: not slow_meter.runtime_data.history.running)
 
     driver.virtual.tick(2 * 86_400)  # the gap day is 30 days old now
     device.clear_log()
     await driver.run_until(lambda: str(today(device)) in days_asked(device))
-    await driver.run_until(lambda: not init_integration.runtime_data.history.running)
+    await driver.run_until(lambda: not slow_meter.runtime_data.history.running)
     assert attempts(device, OLD_GAP) == []
     assert_rows_match_device(device, (await rows(hass, IMPORT_ID))[-48:], 0)
 
