@@ -145,8 +145,10 @@ async def test_transient_errors_do_not_end_the_import(
     assert [s for s in statuses if s > 0] == [503, 503, 503, 200]
     pauses = [b[0] - a[0] for a, b in itertools.pairwise(tries)]
     # After the timeout 2 s, then doubled each time, at least the Retry-After.
-    assert pauses[-4] >= 10 + 2
-    assert [p >= least for p, least in zip(pauses[-3:], (5, 8, 16), strict=True)]
+    # (the log's times are when the device saw a request: allow for transit)
+    assert pauses[-4] > 10 + 2 - 0.1
+    busy = zip(pauses[-3:], (5, 8, 16), strict=True)
+    assert all(pause > least - 0.1 for pause, least in busy), pauses
     assert pauses[-1] > pauses[-3]
     each_day_once(device)
     for statistic_id, index in IDS:
