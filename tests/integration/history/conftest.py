@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wattwaechter.const import DOMAIN
 from simulator import Simulator
+from simulator.requestlog import STATUS_TIMEOUT
 
 from ..timetravel import VirtualTime
 from .driver import Driver
@@ -38,7 +39,7 @@ def recorder_config() -> dict[str, Any]:
 
 @pytest.fixture
 async def driver(
-    hass: HomeAssistant, time_travel: VirtualTime
+    hass: HomeAssistant, time_travel: VirtualTime, device: Simulator
 ) -> AsyncGenerator[Driver]:
     """Move virtual time from event to event; at the end, unload and let the
     recorder finish (a query running while its database closes crashes SQLite).
@@ -46,6 +47,11 @@ async def driver(
     Tests that record ask for ``recorder_mock`` first, so it is set up here.
     """
     driver = Driver(hass)
+    driver.holding = lambda: any(
+        entry.status == STATUS_TIMEOUT
+        and entry.time + device.config.timeout_seconds > device.now()
+        for entry in device.request_log
+    )
     if "recorder" in hass.config.components:
         driver.watch_recorder(get_instance(hass))
     with driver.watch():

@@ -25,8 +25,11 @@ from ..timetravel import TIME_TRAVEL_KEY, VirtualTime
 T = TypeVar("T")
 
 HANG_GRACE = 0.05
-"""Real seconds a request may take before the driver lets time pass anyway
-(a request the simulator holds until its timeout waits for virtual time)."""
+"""Real seconds the driver waits for requests while the device holds one until
+its timeout (that one needs virtual time to pass)."""
+STALL_LIMIT = 5.0
+"""Real seconds after which the driver lets time pass with requests on the
+wire anyway, rather than wait for ever (a busy machine takes far less)."""
 
 
 class Driver:
@@ -42,25 +45,28 @@ class Driver:
         # time of a test that runs hours of meter polls.
         self.loop.slow_callback_duration = 1e9
         self.loop.set_debug(False)
-        self._sending: set[asyncio.Task[Any]] = set()
+        self._sending: dict[asyncio.Task[Any] | None, asyncio.Future[None]] = {}
         self._recorder: set[asyncio.Future[Any]] = set()
+        self.holding: Callable[[], bool] = lambda: False
+        """Whether the device holds a request until its timeout."""
 
     @contextmanager
     def watch(self) -> Generator[None]:
-        """Count requests on the wire and the recorder's work while active."""
-        sending = self._sending
+        """Count requests on the wire (budget slot granted, answer not yet read)."""
+        sending: dict[asyncio.Task[Any] | None, asyncio.Future[None]] = {}
+        self._sending = sending
         acquire, send = RequestBudget.acquire, WattwaechterClient._send
 
         async def watched_acquire(budget: RequestBudget, *args: Any) -> None:
             await acquire(budget, *args)
-            if (task := asyncio.current_task()) is not None:
-                sending.add(task)
+            sending[asyncio.current_task()] = self.loop.create_future()
 
         async def watched_send(client: WattwaechterClient, *args: Any) -> Any:
             try:
                 return await send(client, *args)
             finally:
-                sending.discard(asyncio.current_task())  # type: ignore[arg-type]
+                if (done := sending.pop(asyncio.current_task(), None)) is not None:
+                    done.set_result(None)
 
         with (
             patch.object(RequestBudget, "acquire", watched_acquire),
@@ -94,13 +100,21 @@ class Driver:
             if self._recorder:
                 await asyncio.wait(set(self._recorder))
                 continue
-            if self._sending:
-                done, _ = await asyncio.wait(set(self._sending), timeout=HANG_GRACE)
-                if not done and self._sending:
-                    return  # held until a timeout: time has to pass
-                continue
+            if self._sending and not await self._answered():
+                return  # held until a timeout: time has to pass
             if not self.loop._ready:  # type: ignore[attr-defined]
                 return
+
+    async def _answered(self) -> bool:
+        """Wait for one request on the wire to be answered; False if it is held."""
+        for _ in range(round(STALL_LIMIT / HANG_GRACE)):
+            waiting = set(self._sending.values())
+            done, _ = await asyncio.wait(waiting, timeout=HANG_GRACE)
+            if done or not self._sending:
+                return True
+            if self.holding():
+                return False
+        return False
 
     def _next_timer(self) -> float | None:
         scheduled = self.loop._scheduled  # type: ignore[attr-defined]
