@@ -7,7 +7,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -44,7 +43,7 @@ async def driver(
     """Move virtual time from event to event; at the end, unload and let the
     recorder finish (a query running while its database closes crashes SQLite).
 
-    Tests that record ask for ``recorder_mock`` first, so it is set up here.
+    The recorder's work counts as under way once it is set up.
     """
     driver = Driver(hass)
     driver.holding = lambda: any(
@@ -52,8 +51,6 @@ async def driver(
         and entry.time + device.config.timeout_seconds > device.now()
         for entry in device.request_log
     )
-    if "recorder" in hass.config.components:
-        driver.watch_recorder(get_instance(hass))
     with driver.watch():
         yield driver
         for entry in hass.config_entries.async_entries(DOMAIN):

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 
 from custom_components.wattwaechter.api.budget import RequestBudget
 from custom_components.wattwaechter.api.client import WattwaechterClient
@@ -47,6 +48,7 @@ class Driver:
         self.loop.set_debug(False)
         self._sending: dict[asyncio.Task[Any] | None, asyncio.Future[None]] = {}
         self._recorder: set[asyncio.Future[Any]] = set()
+        self._instance: Any = None
         self.holding: Callable[[], bool] = lambda: False
         """Whether the device holds a request until its timeout."""
 
@@ -76,6 +78,7 @@ class Driver:
 
     def watch_recorder(self, instance: Any) -> None:
         """Count the recorder instance's executor jobs and queue waits."""
+        self._instance = instance
         job, block = instance.async_add_executor_job, instance.async_block_till_done
 
         def watched_job(*args: Any) -> asyncio.Future[Any]:
@@ -95,6 +98,8 @@ class Driver:
 
     async def settle(self) -> None:
         """Let requests on the wire, the recorder and ready callbacks finish."""
+        if self._instance is None and "recorder" in self.hass.config.components:
+            self.watch_recorder(get_instance(self.hass))
         for _ in range(1000):
             await asyncio.sleep(0)
             if self._recorder:
