@@ -8,24 +8,14 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import (
-    CONF_DEVICE_ID,
-    CONF_HOST,
-    CONF_MAC,
-    CONF_MODEL,
-    CONF_TOKEN,
-)
+from homeassistant.const import CONF_DEVICE_ID, CONF_HOST, CONF_MAC, CONF_MODEL, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from custom_components.wattwaechter.const import (
-    CONF_FW_VERSION,
-    CONF_WRITE_TOKEN,
-    DOMAIN,
-)
+from custom_components.wattwaechter.const import CONF_FW_VERSION, CONF_WRITE_TOKEN, DOMAIN
 from simulator import Simulator, SimulatorConfig
 
 from .timetravel import TIME_TRAVEL_KEY, VirtualTime
@@ -54,9 +44,7 @@ def start_time() -> float | None:
 
 
 @pytest.fixture
-def time_travel(
-    hass: HomeAssistant, start_time: float | None
-) -> Generator[VirtualTime]:
+def time_travel(hass: HomeAssistant, start_time: float | None) -> Generator[VirtualTime]:
     """Virtual time for Home Assistant's timers, its date and the simulator."""
     virtual = VirtualTime(hass.loop, start_time)
     hass.data[TIME_TRAVEL_KEY] = virtual
