@@ -10,8 +10,10 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .api.budget import Priority
 from .api.client import WattwaechterClient
 from .api.errors import WattwaechterInvalidInputError
 from .const import (
@@ -35,9 +37,10 @@ from .coordinator import (
     device_model,
 )
 from .entity import device_info
-from .importer import HistoryImporter, HistoryReader
+from .importer import HistoryImporter
 from .issues import AUTH_DISABLED, WRITE_TOKEN, async_delete_issues, async_set_issue
 from .migration import async_migrate_entry as async_migrate_entry
+from .reader import HistoryReader
 from .restart import RestartWatcher
 from .services import async_setup_services
 
@@ -89,7 +92,18 @@ async def async_setup_entry(
         name = settings.data.timezone if settings.data else None
         return (name and dt_util.get_time_zone(name)) or dt_util.get_default_time_zone()
 
-    reader = HistoryReader(client, lambda: meter.last_update_success and meter.verified)
+    async def identify() -> bool:
+        """Ask who answers before the history is read (True: our device)."""
+        try:
+            info = await system.fetch_checked(Priority.BACKGROUND)
+        except UpdateFailed:
+            return False  # another device: fetch_checked raised the repair
+        system.async_set_updated_data(info)
+        return True
+
+    reader = HistoryReader(
+        client, lambda: meter.last_update_success and meter.verified, identify
+    )
     restart = RestartWatcher(
         hass,
         meter,

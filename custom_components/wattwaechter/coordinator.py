@@ -162,13 +162,14 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
 
     @callback
     def async_set_interval(self, seconds: float) -> None:
-        """Poll every ``seconds`` from now on, the next poll one interval from now.
+        """Poll every ``seconds``, the next poll one interval from now.
 
-        The options flow calls this: no reload and no extra request.
+        The options flow calls this: no reload and no extra request (setting
+        the data it has restarts the coordinator's timer).
         """
         self.update_interval = timedelta(seconds=seconds)
-        if self._unsub_refresh is not None:  # a poll is scheduled: move it
-            self._schedule_refresh()
+        if self.data is not None:
+            self.async_set_updated_data(self.data)
 
     @property
     def stale(self) -> bool:

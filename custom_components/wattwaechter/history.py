@@ -165,13 +165,27 @@ class SumCursor:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One hour a statistics repair changes: its hourly energy and reading (Wh)."""
+    """One hour a statistics repair writes: its hourly energy and reading (Wh)."""
 
     start: int
     old: Row | None
     new: Row
     old_energy: int | None
     energy: int
+
+    @property
+    def visible(self) -> bool:
+        """Return True if the hour's energy or reading changes, not only its sum.
+
+        A row after a repaired hour keeps its energy while its sum moves with
+        the ones before; that is no change a user sees.
+        """
+        old = self.old
+        return (
+            old is None
+            or self.old_energy != self.energy
+            or abs(old[0] - self.new[0]) > 1
+        )
 
 
 def rebuild(
@@ -184,7 +198,8 @@ def rebuild(
     """Return the rows a repair of the hours [first, end) writes, and the shift.
 
     Each hour gets the device's reading and energy; the sum continues from
-    ``before``, the row before the range. Rows after the range keep their own
+    ``before``, the row before the range, so a row whose energy is right is
+    written too when its sum moves. Rows after the range keep their own
     energy when their sums move by the returned shift. An hour without device
     data keeps its row, with no energy, so the sums stay continuous.
     """
@@ -203,8 +218,9 @@ def rebuild(
             continue
         total += energy
         old_energy = None if old is None or old_total is None else old[1] - old_total
-        if old is None or old_energy != energy or abs(old[0] - reading) > 1:
-            changes.append(Change(start, old, (reading, total), old_energy, energy))
+        change = Change(start, old, (reading, total), old_energy, energy)
+        if change.visible or (old is not None and old[1] != total):
+            changes.append(change)
         if old is not None:
             old_total = old[1]
     return changes, total - (old_total or 0)

@@ -15,11 +15,12 @@ without data is asked again at the next run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 import logging
 from typing import Final
 
+from homeassistant.components.recorder.models import StatisticMetaData
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -27,16 +28,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util, slugify
 
-from .api.budget import Priority
-from .api.client import WattwaechterClient
-from .api.errors import (
-    WattwaechterBadResponseError,
-    WattwaechterConnectionError,
-    WattwaechterError,
-    WattwaechterNotSupportedError,
-    WattwaechterRetryLaterError,
-)
-from .api.models import HighResItem, LowResItem
+from .api.errors import WattwaechterError, WattwaechterNotSupportedError
 from .const import (
     CONF_DAILY_HISTORY,
     DOMAIN,
@@ -45,87 +37,22 @@ from .const import (
     HISTORY_INTERVAL,
     LOW_RES_DAYS,
 )
-from .history import HOUR, KINDS, Hour, SlotHours, SumCursor, daily_hours, midnight
+from .history import (
+    HOUR,
+    KINDS,
+    Hour,
+    Row,
+    SlotHours,
+    SumCursor,
+    daily_hours,
+    midnight,
+)
+from .reader import HistoryReader, NotOurDeviceError
 from .recorder import last_start, metadata, read_rows, recorder_running, write
 
 _LOGGER = logging.getLogger(__name__)
 
-FIRST_RETRY: Final = 2.0
-MAX_RETRY: Final = 300.0
-MAX_FAILURES: Final = 3
-"""Bad answers to one request before the run skips it (the next run asks again)."""
 MAX_LOW_RES_DAYS: Final = 31
-
-
-class HistoryReader:
-    """Reads the device's history at background priority, riding out failures."""
-
-    def __init__(self, client: WattwaechterClient, ready: Callable[[], bool]) -> None:
-        """Read through ``client`` while ``ready()`` (the device is ours and up)."""
-        self._client = client
-        self._ready = ready
-        self._wake = asyncio.Event()
-        self.requests = 0
-
-    @callback
-    def wake(self) -> None:
-        """End a pause now: the device is back."""
-        self._wake.set()
-
-    async def high_res(self, day: date) -> tuple[HighResItem, ...] | None:
-        """Return a day's 15-minute slots; None when the device kept failing."""
-        return await self._fetch(
-            lambda: self._client.high_res(day, Priority.BACKGROUND)
-        )
-
-    async def low_res(self, first: date, last: date) -> tuple[LowResItem, ...]:
-        """Return the daily values from ``first`` to ``last`` that the device has.
-
-        The device refuses a range that starts before its memory; the first
-        day it has is then found by bisection.
-        """
-        days = (last - first).days + 1
-        if (items := await self._low_res(first, days)) or days == 1:
-            return items
-        if not await self._low_res(last, 1):
-            return ()
-        low, high = first + timedelta(days=1), last
-        while low < high:
-            middle = low + timedelta(days=(high - low).days // 2)
-            if await self._low_res(middle, 1):
-                high = middle
-            else:
-                low = middle + timedelta(days=1)
-        return await self._low_res(low, (last - low).days + 1)
-
-    async def _low_res(self, first: date, days: int) -> tuple[LowResItem, ...]:
-        request = lambda: self._client.low_res(first, days, Priority.BACKGROUND)  # noqa: E731
-        return await self._fetch(request) or ()
-
-    async def _fetch[T](self, request: Callable[[], Awaitable[T]]) -> T | None:
-        delay, failures = FIRST_RETRY, 0
-        while True:
-            wait = delay
-            if self._ready():
-                self.requests += 1
-                try:
-                    return await request()
-                except WattwaechterRetryLaterError as err:
-                    wait = max(delay, err.retry_after)
-                except WattwaechterConnectionError:
-                    pass
-                except WattwaechterBadResponseError as err:
-                    failures += 1
-                    if failures >= MAX_FAILURES:
-                        _LOGGER.debug("Skipping a history request: %s", err)
-                        return None
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            delay = min(delay * 2, MAX_RETRY)
 
 
 class HistoryImporter:
@@ -161,7 +88,7 @@ class HistoryImporter:
 
     def today(self) -> date:
         """Return the device's local date."""
-        return dt_util.now(self.timezone()).date()
+        return dt_util.utcnow().astimezone(self.timezone()).date()
 
     @callback
     def async_start(self) -> None:
@@ -183,10 +110,15 @@ class HistoryImporter:
 
         self._entry.async_on_unload(async_at_started(self._hass, started))
 
+    @property
+    def running(self) -> bool:
+        """Return True while an import runs in the background."""
+        return self._task is not None and not self._task.done()
+
     @callback
     def async_schedule(self, _now: datetime | None = None) -> None:
         """Start an import in the background unless one runs."""
-        if self.supported and (self._task is None or self._task.done()):
+        if self.supported and not self.running:
             self._task = self._entry.async_create_background_task(
                 self._hass, self._async_run(), f"{DOMAIN} history import"
             )
@@ -194,6 +126,8 @@ class HistoryImporter:
     async def _async_run(self) -> None:
         try:
             await self.async_backfill()
+        except NotOurDeviceError:
+            _LOGGER.debug("Another device answers: no history imported this hour")
         except WattwaechterNotSupportedError:
             _LOGGER.info("This firmware keeps no history: the import is off")
             self.supported = False
@@ -222,25 +156,37 @@ class HistoryImporter:
         return await self._async_import(midnight(first, tz), end)
 
     async def _async_import(self, start: int, end: int) -> int:
-        """Import the hours in [start, end) that are over and have no row."""
+        """Import the hours in [start, end) that are over and have no row.
+
+        Days whose hours all have rows are not read again.
+        """
         async with self._lock:
             tz, today = self.timezone(), self.today()
+            now = int(dt_util.utcnow().timestamp())
+            end = min(end, now - now % HOUR)
             ids = self.statistic_ids
             existing = await read_rows(self._hass, set(ids.values()), start - 86_400)
+            done = _Done([existing[ids[kind]] for kind in KINDS], tz, start, end)
             cursors = {kind: SumCursor(existing[ids[kind]]) for kind in KINDS}
             slots = {kind: SlotHours(kind) for kind in KINDS}
-            meta = {
-                kind: metadata(ids[kind], await self._async_name(kind))
-                for kind in KINDS
-            }
             keep = LOW_RES_DAYS if self.daily else HIGH_RES_DAYS
-            day = max(
-                datetime.fromtimestamp(start, tz).date(),
-                today - timedelta(days=keep - 1),
-            )
+            oldest = today - timedelta(days=keep - 1)
+            self._pending = {day for day in self._pending if day >= oldest}
+            day = max(datetime.fromtimestamp(start, tz).date(), oldest)
             last_day = min(today, datetime.fromtimestamp(end - 1, tz).date())
             rows, seen_data = 0, False
+            meta: dict[str, StatisticMetaData] = {}
             while start < end and day <= last_day:
+                if done.day(day, daily=(today - day).days >= HIGH_RES_DAYS):
+                    day += timedelta(days=1)
+                    continue
+                if not meta:
+                    if not await self.reader.ours():
+                        raise NotOurDeviceError
+                    meta = {
+                        kind: metadata(ids[kind], await self._async_name(kind))
+                        for kind in KINDS
+                    }
                 hours, following = await self._async_hours(day, last_day, end, slots)
                 if any(hours.values()):
                     seen_data = True
@@ -274,10 +220,12 @@ class HistoryImporter:
             hours = {kind: daily_hours(items, kind, tz) for kind in KINDS}
             return hours, chunk_end + timedelta(days=1)
         following = day + timedelta(days=1)
-        slot_items = await self.reader.high_res(day) or ()
+        slot_items = await self.reader.high_res(day)
+        if slot_items is None:
+            self._pending.add(day)  # the device kept failing: ask at the next run
         hours = {}
         for kind, builder in slots.items():
-            builder.add(slot_items)
+            builder.add(slot_items or ())
             boundary = min(midnight(following, tz), end)
             if day >= today:  # only the hours whose last slot the device has
                 boundary = min(boundary, builder.latest or boundary)
@@ -292,3 +240,30 @@ class HistoryImporter:
         key = f"component.{DOMAIN}.entity.sensor.statistic_{kind}.name"
         template = translations.get(key) or "{device} " + kind.replace("_", " ")
         return template.replace("{device}", self._entry.title)
+
+
+class _Done:
+    """Tells which days of a run already have their rows (both statistics)."""
+
+    def __init__(
+        self, existing: list[dict[int, Row]], tz: tzinfo, start: int, end: int
+    ) -> None:
+        """Look at the rows ``existing`` of the hours [start, end)."""
+        self._existing = existing
+        self._tz = tz
+        self._start = start
+        self._end = end
+
+    def day(self, day: date, *, daily: bool) -> bool:
+        """Return True if the day needs no reading.
+
+        A day known only as a daily value counts when its midnight row exists;
+        a 15-minute day when every hour of it in the range has a row.
+        """
+        first = max(midnight(day, self._tz), self._start)
+        if daily:
+            hours: range | tuple[int] = (first - first % HOUR,)
+        else:
+            last = min(midnight(day + timedelta(days=1), self._tz), self._end)
+            hours = range(first - first % HOUR, last, HOUR)
+        return all(hour in rows for rows in self._existing for hour in hours)

@@ -123,3 +123,23 @@ async def read_rows(
         }
         for statistic_id in statistic_ids
     }
+
+
+async def rows_before(
+    hass: HomeAssistant, statistic_ids: set[str], start: int
+) -> dict[str, Row | None]:
+    """Return each statistic's last row before ``start``, however far back.
+
+    Usually it is the hour before; after Home Assistant was down it may be
+    days earlier, so the search widens (up to two years).
+    """
+    found: dict[str, Row | None] = dict.fromkeys(statistic_ids)
+    for days in (1, 31, 731):
+        missing = {i for i, row in found.items() if row is None}
+        if not missing:
+            break
+        rows = await read_rows(hass, missing, start - days * 86_400, start)
+        for statistic_id, known in rows.items():
+            if known:
+                found[statistic_id] = known[max(known)]
+    return found

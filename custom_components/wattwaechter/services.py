@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import date, timedelta
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.core import (
     HomeAssistant,
@@ -24,9 +26,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
+from .api.errors import WattwaechterError
 from .compat import loaded_entry
 from .const import DOMAIN, HIGH_RES_DAYS, LOW_RES_DAYS
 from .coordinator import WattwaechterConfigEntry
+from .errors import action_error
+from .reader import NotOurDeviceError
 from .recorder import recorder_running
 from .security import async_rotate_tokens
 from .stats_repair import async_repair_statistics, repair_range
@@ -100,15 +105,42 @@ def _days(call: ServiceCall, entry: WattwaechterConfigEntry) -> tuple[date, date
 
 async def _async_import_history(call: ServiceCall) -> None:
     entry = _entry(call)
-    await entry.runtime_data.history.async_import_days(*_days(call, entry))
+    days = _days(call, entry)
+    await _async_read(call, entry, entry.runtime_data.history.async_import_days(*days))
 
 
 async def _async_repair_statistics(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call)
     span = repair_range(entry, *_days(call, entry))
-    return await async_repair_statistics(
-        call.hass, entry, span, dry_run=call.data["dry_run"]
+    work = async_repair_statistics(call.hass, entry, span, dry_run=call.data["dry_run"])
+    return await _async_read(call, entry, work)
+
+
+async def _async_read[T](
+    call: ServiceCall, entry: WattwaechterConfigEntry, work: Coroutine[Any, Any, T]
+) -> T:
+    """Run an action's reading of the device as a task of the entry.
+
+    Unloading the entry ends it (the action says so); a caller that gives up
+    does not. Device errors become translated errors.
+    """
+    host = entry.runtime_data.client.host
+    if not entry.runtime_data.meter.last_update_success:
+        work.close()
+        raise action_error("history_device_away", host, name=entry.title)
+    task = entry.async_create_background_task(
+        call.hass, work, f"{DOMAIN} {call.service}"
     )
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # the caller left; the reading goes on
+        raise action_error("history_cancelled", host, name=entry.title) from None
+    except NotOurDeviceError as err:
+        raise action_error("history_other_device", host, name=entry.title) from err
+    except WattwaechterError as err:
+        raise action_error(err, host) from err
 
 
 async def _async_rotate_tokens(call: ServiceCall) -> None:

@@ -34,7 +34,8 @@ from .history import (
     midnight,
     rebuild,
 )
-from .recorder import metadata, read_rows, shift_sums, write
+from .reader import NotOurDeviceError
+from .recorder import metadata, read_rows, rows_before, shift_sums, write
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,20 +83,14 @@ async def async_repair_statistics(
     reader = entry.runtime_data.history.reader
     requests = reader.requests
     device, days = await _async_device_hours(entry, span)
-    rows = await read_rows(hass, set(entities.values()), span.start - 86_400)
+    rows = await read_rows(hass, set(entities.values()), span.start)
+    last = await rows_before(hass, set(entities.values()), span.start)
     report: dict[str, Any] = {}
     for kind, entity_id in entities.items():
-        existing = rows[entity_id]
-        before = max((s for s in existing if s < span.start), default=None)
-        hours = _trust_matching_days(device[kind], existing, days)
-        changes, shift = rebuild(
-            span.start,
-            span.end,
-            hours,
-            existing,
-            existing[before] if before is not None else None,
-        )
-        report[entity_id] = [_describe(change) for change in changes]
+        existing, before = rows[entity_id], last[entity_id]
+        hours = _trust_matching_days(device[kind], existing, before, days)
+        changes, shift = rebuild(span.start, span.end, hours, existing, before)
+        report[entity_id] = [_describe(c) for c in changes if c.visible]
         if not dry_run:
             write(hass, metadata(entity_id, None), [(c.start, c.new) for c in changes])
             shift_sums(hass, entity_id, span.end, shift)
@@ -115,6 +110,8 @@ async def _async_device_hours(
 ) -> tuple[dict[str, dict[int, Hour]], list[tuple[int, int]]]:
     """Return the device's hours of the span per kind, and its daily-only days."""
     importer = entry.runtime_data.history
+    if not await importer.reader.ours():
+        raise NotOurDeviceError
     tz, today = importer.timezone(), importer.today()
     hours: dict[str, dict[int, Hour]] = {IMPORT: {}, EXPORT: {}}
     days: list[tuple[int, int]] = []
@@ -141,21 +138,26 @@ async def _async_device_hours(
 
 
 def _trust_matching_days(
-    hours: dict[int, Hour], existing: dict[int, Row], days: list[tuple[int, int]]
+    hours: dict[int, Hour],
+    existing: dict[int, Row],
+    before: Row | None,
+    days: list[tuple[int, int]],
 ) -> dict[int, Hour]:
     """Keep Home Assistant's hours of a daily-only day whose total is right.
 
     Of such a day the device knows the reading at its start and its energy,
-    held in its first hour; matching rows keep their hourly split.
+    held in its first hour; matching rows keep their hourly split. ``before``
+    is the row before the range.
     """
     trusted = dict(hours)
     for day_start, day_end in days:
         lump = hours.get(day_start - day_start % HOUR)
-        before = [start for start in existing if start < day_start]
-        if lump is None or not before:
+        earlier = [start for start in existing if start < day_start]
+        last = existing[max(earlier)] if earlier else before
+        if lump is None or last is None:
             continue
         starts = range(lump.start, day_end, HOUR)
-        previous = existing[max(before)][1]
+        previous = last[1]
         if any(s not in existing for s in starts) or (
             existing[starts[-1]][1] - previous != lump.last - lump.first
         ):

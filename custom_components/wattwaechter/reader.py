@@ -1,0 +1,134 @@
+"""Reads one device's history at background priority, riding out failures.
+
+A failed request does not end a run: it is asked again after a growing pause,
+or as soon as the meter coordinator sees the device back. Nothing is sent
+while the meter coordinator does not vouch for the device, and before the
+first read of a run the reader asks who answers at the address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+import logging
+from typing import Final
+
+from homeassistant.core import callback
+
+from .api.budget import Priority
+from .api.client import WattwaechterClient
+from .api.errors import (
+    WattwaechterBadResponseError,
+    WattwaechterConnectionError,
+    WattwaechterRetryLaterError,
+)
+from .api.models import HighResItem, LowResItem
+
+_LOGGER = logging.getLogger(__name__)
+
+FIRST_RETRY: Final = 2.0
+MAX_RETRY: Final = 300.0
+MAX_FAILURES: Final = 3
+"""Bad answers to one request before the run skips it (the next run asks again)."""
+TRUST: Final = 300.0
+"""Seconds a check of who answers at the address holds for the history reads."""
+
+
+class NotOurDeviceError(Exception):
+    """Another device answers at the address: its history is not read."""
+
+
+class HistoryReader:
+    """Reads the device's history at background priority, riding out failures."""
+
+    def __init__(
+        self,
+        client: WattwaechterClient,
+        ready: Callable[[], bool],
+        identify: Callable[[], Awaitable[bool]],
+    ) -> None:
+        """Read through ``client`` while ``ready()`` (the device is ours and up).
+
+        ``identify()`` asks who answers at the address (True: our device).
+        """
+        self._client = client
+        self._ready = ready
+        self._identify = identify
+        self._trusted_until = float("-inf")
+        self._wake = asyncio.Event()
+        self.requests = 0
+
+    async def ours(self) -> bool:
+        """Return whether our device answers; asked again after ``TRUST`` seconds.
+
+        Another device may take the address between two polls of the system
+        info: its history must not land in our statistics.
+        """
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._trusted_until:
+            return True
+        if not await self._fetch(self._identify):
+            return False
+        self._trusted_until = loop.time() + TRUST
+        return True
+
+    @callback
+    def wake(self) -> None:
+        """End a pause now: the device is back."""
+        self._wake.set()
+
+    async def high_res(self, day: date) -> tuple[HighResItem, ...] | None:
+        """Return a day's 15-minute slots; None when the device kept failing."""
+        return await self._fetch(
+            lambda: self._client.high_res(day, Priority.BACKGROUND)
+        )
+
+    async def low_res(self, first: date, last: date) -> tuple[LowResItem, ...]:
+        """Return the daily values from ``first`` to ``last`` that the device has.
+
+        The device refuses a range that starts before its memory; the first
+        day it has is then found by bisection.
+        """
+        days = (last - first).days + 1
+        if (items := await self._low_res(first, days)) or days == 1:
+            return items
+        if not await self._low_res(last, 1):
+            return ()
+        low, high = first + timedelta(days=1), last
+        while low < high:
+            middle = low + timedelta(days=(high - low).days // 2)
+            if await self._low_res(middle, 1):
+                high = middle
+            else:
+                low = middle + timedelta(days=1)
+        return await self._low_res(low, (last - low).days + 1)
+
+    async def _low_res(self, first: date, days: int) -> tuple[LowResItem, ...]:
+        request = lambda: self._client.low_res(first, days, Priority.BACKGROUND)  # noqa: E731
+        return await self._fetch(request) or ()
+
+    async def _fetch[T](self, request: Callable[[], Awaitable[T]]) -> T | None:
+        delay, failures = FIRST_RETRY, 0
+        while True:
+            wait = delay
+            if self._ready():
+                self.requests += 1
+                try:
+                    return await request()
+                except WattwaechterRetryLaterError as err:
+                    wait = max(delay, err.retry_after)
+                except WattwaechterConnectionError:
+                    pass
+                except WattwaechterBadResponseError as err:
+                    failures += 1
+                    if failures >= MAX_FAILURES:
+                        _LOGGER.debug("Skipping a history request: %s", err)
+                        return None
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, MAX_RETRY)
