@@ -121,6 +121,7 @@ async def async_setup_entry(
         history=HistoryImporter(hass, entry, reader, device_id(entry), timezone),
         restart=restart,
     )
+    entry.async_on_unload(client.budget.close)
     await system.async_config_entry_first_refresh()
     meter.verified = True  # the system info just said who answers
     entry.runtime_data.device_entry_id = (

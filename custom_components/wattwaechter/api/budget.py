@@ -139,8 +139,12 @@ class RequestBudget:
             waited, self.stats.longest_wait.get(name, 0.0)
         )
 
-    def pause(self, seconds: float, priority: Priority) -> None:
-        """Back off after the device answered ``priority`` with 429 or 503."""
+    def pause(self, seconds: float, priority: Priority, *, full: bool = True) -> None:
+        """Back off after the device answered ``priority`` with 429 or 503.
+
+        ``full`` (a 429) says the device's window was full: the background cap
+        then drops to what it took. A 503 (low memory) says nothing of that.
+        """
         now = _loop_time()
         self.stats.pauses += 1
         until = now + max(0.0, seconds)
@@ -148,11 +152,22 @@ class RequestBudget:
             self._background_until = max(self._background_until, until)
         else:
             self._paused_until = max(self._paused_until, until)
-        self._prune(now)
-        # The device was full with this many of ours (the refused one aside).
-        self._background_cap = max(1, min(self._cap(now), len(self._sent) - 2))
-        self._lowered_at = now
+        if full:
+            self._prune(now)
+            # The device was full with this many of ours (the refused one aside).
+            self._background_cap = max(1, min(self._cap(now), len(self._sent) - 2))
+            self._lowered_at = now
         self._dispatch()
+
+    def close(self) -> None:
+        """Fail the waiting requests and stop the timer (the entry unloads)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(WattwaechterBudgetError("closed", 0.0))
+        self._waiters.clear()
 
     def _cap(self, now: float) -> int:
         """Return the background cap at ``now`` (it creeps back after a 429)."""

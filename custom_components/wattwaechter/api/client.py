@@ -167,7 +167,7 @@ class WattwaechterClient:
         retry_after = _retry_after(
             headers.get("Retry-After"), DEFAULT_RETRY_AFTER[status]
         )
-        self.budget.pause(retry_after, priority)
+        self.budget.pause(retry_after, priority, full=status == 429)
         if status == 429:
             raise WattwaechterRateLimitedError("device rate limit reached", retry_after)
         raise WattwaechterBusyError("device busy (low memory)", retry_after)

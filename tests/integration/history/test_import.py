@@ -79,14 +79,14 @@ async def test_first_setup_imports_30_days(
     assert meta["mean_type"] is StatisticMeanType.NONE
     assert meta["source"] == DOMAIN
     assert meta["unit_of_measurement"] == "kWh"
-    assert meta["name"] == "WattWaechter energy import (device history)"
+    assert meta["name"] == "WattWaechter Total consumption (device history)"
     if UNIT_CLASS_IN_METADATA:
         assert meta["unit_class"] == "energy"
     else:
         assert "unit_class" not in meta
     export = await metadata(hass, EXPORT_ID)
     assert export is not None
-    assert export["name"] == "WattWaechter energy export (device history)"
+    assert export["name"] == "WattWaechter Total feed-in (device history)"
 
 
 @pytest.mark.parametrize(
@@ -175,13 +175,13 @@ async def test_statistic_names_follow_language_and_title(
     await finish_import(driver, mock_config_entry, device)
     meta = await metadata(hass, IMPORT_ID)
     assert meta is not None
-    assert meta["name"] == "WattWaechter Energie Bezug (Geräteverlauf)"
+    assert meta["name"] == "WattWaechter Gesamtbezug (Geräteverlauf)"
 
     hass.config_entries.async_update_entry(mock_config_entry, title="Keller")
     await driver.run_for(3600)
     meta = await metadata(hass, EXPORT_ID)
     assert meta is not None
-    assert meta["name"] == "Keller Energie Einspeisung (Geräteverlauf)"
+    assert meta["name"] == "Keller Gesamteinspeisung (Geräteverlauf)"
 
 
 @pytest.mark.parametrize("unit_class", [True, False])
