@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from aiohttp.resolver import AsyncResolver
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_DEVICE_ID,
@@ -45,6 +46,20 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     if "recorder_mock" in request.fixturenames:
         request.getfixturevalue("recorder_mock")
     request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture(autouse=True)
+def fresh_resolver() -> Generator[None]:
+    """Give each test's shared HTTP session a DNS resolver of its own.
+
+    The test plugin shares one resolver across the session; newer aiodns
+    versions cannot resolve again once a test's session closed it.
+    """
+    with patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        side_effect=lambda hass: AsyncResolver(),
+    ):
+        yield
 
 
 @pytest.fixture
