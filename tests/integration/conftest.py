@@ -55,9 +55,14 @@ def fresh_resolver() -> Generator[None]:
     The test plugin shares one resolver across the session; newer aiodns
     versions cannot resolve again once a test's session closed it.
     """
+
+    def make_resolver(hass: HomeAssistant) -> AsyncResolver:
+        resolver = AsyncResolver()
+        resolver.real_close = resolver.close  # type: ignore[attr-defined]  # HA's
+        return resolver
+
     with patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver",
-        side_effect=lambda hass: AsyncResolver(),
+        "homeassistant.helpers.aiohttp_client._async_make_resolver", make_resolver
     ):
         yield
 
