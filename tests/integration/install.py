@@ -61,7 +61,13 @@ async def start_install(hass: HomeAssistant, entry: ConfigEntry) -> asyncio.Task
 
 
 def _install(task: asyncio.Future[Any]) -> bool:
-    return getattr(task.get_coro(), "__name__", "") == "async_install"  # type: ignore[union-attr]
+    """Return True for the task that runs our install (HA wraps it variously)."""
+    coro: Any = task.get_coro()  # type: ignore[union-attr]
+    while coro is not None:
+        if getattr(coro, "__name__", "") in ("async_install", "_async_install"):
+            return True
+        coro = getattr(coro, "cr_await", None)
+    return False
 
 
 async def step(hass: HomeAssistant, seconds: float) -> None:

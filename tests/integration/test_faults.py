@@ -31,6 +31,7 @@ from custom_components.wattwaechter.const import DOMAIN, STALE_UPDATES
 from simulator import FaultMode, Simulator
 
 from .beside import step
+from .entities import assert_no_traceback
 from .traffic import LATEST
 
 OURS = "custom_components.wattwaechter"
@@ -133,22 +134,6 @@ def ours(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
         if r.name.startswith(OURS)
         and (r.levelno >= level if level >= logging.WARNING else r.levelno == level)
     ]
-
-
-def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    """No record above DEBUG of our loggers or Home Assistant's has a traceback.
-
-    HA's coordinator adds its own "Full error" record at DEBUG with the
-    traceback of every failed update; that one is HA's, and stays.
-    """
-    for record in caplog.records:
-        if not record.name.startswith((OURS, "homeassistant")) or (
-            record.levelno <= logging.DEBUG and record.getMessage() == "Full error:"
-        ):
-            continue
-        assert not record.exc_info, f"traceback in {record.name}: {record.msg}"
-        assert not record.exc_text, f"traceback in {record.name}: {record.msg}"
-        assert "Traceback" not in record.getMessage(), record.getMessage()
 
 
 class Look:

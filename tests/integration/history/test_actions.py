@@ -179,8 +179,9 @@ async def test_unknown_and_unloaded_entries_are_refused(
                 start=today(device),
             )
         assert err.value.translation_key in {
-            "unknown_entry",  # before HA 2025.9
+            "unknown_entry",  # our own check, on HA without the helper
             "service_config_entry_not_found",
+            "service_config_entry_wrong_domain",
         }
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     with pytest.raises(ServiceValidationError) as err:
