@@ -152,7 +152,6 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
             async with asyncio.timeout(INSTALL_TIMEOUT):
                 await self._done
             self._progress(100)
-            await self.coordinator.async_refresh()  # the offer is gone now
         except TimeoutError:
             raise action_error(
                 "ota_timeout",
