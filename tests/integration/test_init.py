@@ -89,13 +89,18 @@ async def test_invalid_stored_host_is_an_error(hass: HomeAssistant, host: str) -
     assert reauth_flows(hass) == []
 
 
-async def test_malformed_stored_token_starts_reauth(hass: HomeAssistant) -> None:
-    """A stored token no device could accept is never sent: reauth instead."""
+async def test_malformed_stored_token_starts_reauth(
+    hass: HomeAssistant, device: Simulator
+) -> None:
+    """A stored token no device could accept is never sent: reauth instead.
+
+    (The reauth flow then asks the device whether it needs a token at all.)
+    """
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id="AABBCCDDEEFF",
         data={
-            CONF_HOST: "192.0.2.1",
+            CONF_HOST: f"127.0.0.1:{device.port}",
             CONF_TOKEN: "BAD\r\nTOKEN",
             "device_id": "AABBCCDDEEFF",
         },
