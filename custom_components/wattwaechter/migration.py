@@ -7,7 +7,6 @@ These steps do what core's migration does, so switching back keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import logging
 
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
@@ -34,11 +33,9 @@ async def async_migrate_entry(
 ) -> bool:
     """Bring an entry of any of the three integrations to VERSION 1.3."""
     if entry.version > 1:
-        # Written by a newer version of this integration: refuse, keep the data.
-        return False
+        return False  # written by a newer version of this integration
     if entry.minor_version < 2:
-        await _async_migrate_to_bare_mac(hass, entry)
-        await _async_migrate_vendor_unique_ids(hass, entry)
+        await _async_migrate_ids(hass, entry)
         hass.config_entries.async_update_entry(entry, minor_version=2)
     if entry.minor_version < 3:
         _enable_gas_power(hass, entry)
@@ -46,22 +43,41 @@ async def async_migrate_entry(
     return True
 
 
-async def _async_migrate_to_bare_mac(
+async def _async_migrate_ids(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
-    """Turn a WWGW-<MAC> (or WWP-<MAC>) device ID into the bare MAC."""
+    """Turn a WWGW-<MAC> (or WWP-<MAC>) device ID into the bare MAC.
+
+    The vendor's unique IDs of the Wi-Fi network sensor and the update entity
+    become core's. A unique ID that is taken already stays as it is.
+    """
     old_id = device_id(entry)
     new_id = old_id.rpartition("-")[2]
-    if new_id == old_id:
-        return
-    if any(
-        other.unique_id == new_id
+    if new_id != old_id and any(
+        other.unique_id == new_id and other.entry_id != entry.entry_id
         for other in hass.config_entries.async_entries(DOMAIN)
-        if other.entry_id != entry.entry_id
     ):
         _LOGGER.warning(
             "WattWächter %s is set up twice; this entry keeps the ID %s", new_id, old_id
         )
+        new_id = old_id
+    registry = er.async_get(hass)
+
+    @callback
+    def migrate(entity_entry: er.RegistryEntry) -> dict[str, str] | None:
+        unique_id = entity_entry.unique_id
+        if unique_id != old_id and not unique_id.startswith(f"{old_id}_"):
+            return None
+        suffix = unique_id[len(old_id) :]
+        new = new_id + VENDOR_RENAMES.get(suffix, suffix)
+        if new == unique_id or registry.async_get_entity_id(
+            entity_entry.domain, DOMAIN, new
+        ):
+            return None
+        return {"new_unique_id": new}
+
+    await er.async_migrate_entries(hass, entry.entry_id, migrate)
+    if new_id == old_id:
         return
     device_registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
@@ -69,15 +85,6 @@ async def _async_migrate_to_bare_mac(
             device_registry.async_update_device(
                 device.id, new_identifiers={(DOMAIN, new_id)}
             )
-    await _async_rewrite_unique_ids(
-        hass,
-        entry,
-        lambda unique_id: (
-            new_id + unique_id[len(old_id) :]
-            if unique_id == old_id or unique_id.startswith(f"{old_id}_")
-            else None
-        ),
-    )
     hass.config_entries.async_update_entry(
         entry,
         data={**entry.data, CONF_DEVICE_ID: new_id},
@@ -85,48 +92,15 @@ async def _async_migrate_to_bare_mac(
     )
 
 
-async def _async_migrate_vendor_unique_ids(
-    hass: HomeAssistant, entry: WattwaechterConfigEntry
-) -> None:
-    """Rename the vendor's Wi-Fi network sensor and update entity to core's IDs."""
-    prefix = device_id(entry)
-    renames = {
-        f"{prefix}{old}": f"{prefix}{new}" for old, new in VENDOR_RENAMES.items()
-    }
-    await _async_rewrite_unique_ids(hass, entry, renames.get)
-
-
-async def _async_rewrite_unique_ids(
-    hass: HomeAssistant,
-    entry: WattwaechterConfigEntry,
-    new_unique_id: Callable[[str], str | None],
-) -> None:
-    """Give entities new unique IDs, skipping any whose new ID is taken."""
-    registry = er.async_get(hass)
-
-    @callback
-    def migrate(entity_entry: er.RegistryEntry) -> dict[str, str] | None:
-        new = new_unique_id(entity_entry.unique_id)
-        if new is None or new == entity_entry.unique_id:
-            return None
-        if registry.async_get_entity_id(entity_entry.domain, DOMAIN, new):
-            return None
-        return {"new_unique_id": new}
-
-    await er.async_migrate_entries(hass, entry.entry_id, migrate)
-
-
 def _enable_gas_power(hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
     """Enable the gas power sensor the old generic sensor left disabled."""
-    if entry.pref_disable_new_entities:
-        return
     registry = er.async_get(hass)
-    entity_id = registry.async_get_entity_id(
-        SENSOR_DOMAIN, DOMAIN, f"{device_id(entry)}_{OBIS_GAS_POWER}"
-    )
-    entity_entry = registry.async_get(entity_id) if entity_id else None
+    unique_id = f"{device_id(entry)}_{OBIS_GAS_POWER}"
+    entity_id = registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
     if (
-        entity_entry is not None
-        and entity_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        entity_id
+        and not entry.pref_disable_new_entities
+        and registry.entities[entity_id].disabled_by
+        is er.RegistryEntryDisabler.INTEGRATION
     ):
-        registry.async_update_entity(entity_entry.entity_id, disabled_by=None)
+        registry.async_update_entity(entity_id, disabled_by=None)
