@@ -21,39 +21,36 @@ from homeassistant.const import (
     CONF_TOKEN,
 )
 from homeassistant.core import callback
-from homeassistant.helpers.selector import (
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
+from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
 
-from .api.inputs import HostAddress
-from .const import (
-    CONF_FW_VERSION,
-    CONF_WRITE_TOKEN,
-    DOMAIN,
-    MODEL_NAMES,
-    TXT_MODEL_IDS,
-)
+from .api.budget import RequestBudget
+from .api.client import WattwaechterClient
+from .api.errors import WattwaechterError
+from .api.inputs import HostAddress, parse_host
+from .const import CONF_FW_VERSION, CONF_WRITE_TOKEN, DOMAIN, MODEL_NAMES, TXT_MODEL_IDS
 from .flow_checks import (
-    DeviceChecks,
-    Found,
+    ACTION,
+    FormError,
+    check_device,
     device_id_from_discovery,
     form_errors,
-    host_of,
+    typed_token,
 )
 from .options_flow import WattwaechterOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
 
-_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_PASSWORD = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
 TOKENS = vol.Schema(
     {vol.Optional(CONF_TOKEN): _PASSWORD, vol.Optional(CONF_WRITE_TOKEN): _PASSWORD}
 )
-HOST = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
+HOST = vol.Schema({vol.Required(CONF_HOST): selector.TextSelector()})
 
 
 class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -64,9 +61,10 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         """Start with nothing known about the device."""
-        self._checks: DeviceChecks | None = None
+        self._budget = RequestBudget()  # a retry in the flow honours Retry-After
         self._host = ""
         self._device_id = ""
+        self._tokens: dict[str, str | None] = {CONF_TOKEN: None, CONF_WRITE_TOKEN: None}
         self._model: str | None = None
         self._firmware: str | None = None
         self._mac = ""
@@ -78,34 +76,75 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow (the base class provides the entry)."""
         return WattwaechterOptionsFlow()
 
-    @property
-    def _device(self) -> DeviceChecks:
-        if self._checks is None:
-            self._checks = DeviceChecks(self.hass)
-        return self._checks
+    def _client(
+        self, host: str, token: str | None, write_token: str | None = None
+    ) -> WattwaechterClient:
+        return WattwaechterClient(
+            host,
+            async_get_clientsession(self.hass),
+            read_token=token,
+            write_token=write_token,
+            budget=self._budget,
+        )
 
-    def _remember(self, found: Found) -> None:
-        """Keep what the device told; a discovered ID stays (it matched)."""
-        info = found.info
-        self._name = found.name
-        self._device_id = self._device_id or str(info.esp_id)
-        self._mac = self._mac or info.mac_address or ""
-        self._firmware = info.firmware or self._firmware
-        self._model = info.model_id or self._model or "ww_plus"
+    async def _async_check(
+        self,
+        user_input: Mapping[str, Any],
+        stored: Mapping[str, Any],
+        *,
+        required: bool = False,
+    ) -> dict[str, str]:
+        """Ask the device with what was typed; return the form's errors.
+
+        An empty token field keeps the stored token; the READ token reads, or
+        the WRITE token when it is the only one.
+        """
+        with form_errors() as errors:
+            if CONF_HOST in user_input:
+                self._host = parse_host(user_input[CONF_HOST]).authority
+            new_write = typed_token(user_input, CONF_WRITE_TOKEN)
+            token = typed_token(user_input, CONF_TOKEN) or stored.get(CONF_TOKEN)
+            write_token = new_write or stored.get(CONF_WRITE_TOKEN)
+            if required and token is None and write_token is None:
+                raise FormError("token_required")
+            info, settings = await check_device(
+                self._client(self._host, token or write_token, new_write),
+                self._device_id,
+                write_check=new_write is not None,
+            )
+            self._tokens = {CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token}
+            # A discovered ID stays (it matched), and what the device omits.
+            self._name = settings.device_name if settings else None
+            self._device_id = self._device_id or str(info.esp_id)
+            self._mac = self._mac or info.mac_address or ""
+            self._firmware = info.firmware or self._firmware
+            self._model = info.model_id or self._model or "ww_plus"
+        return errors
+
+    async def _async_reaches(self, host: str, token: str | None) -> bool:
+        """Return True when the device still answers at ``host``, a name.
+
+        An IP address is not asked: the device announcing another one left it.
+        """
+        try:
+            client = self._client(host, token)
+            if client.address.is_ip:
+                return False
+            info = await client.system_info(ACTION)
+        except WattwaechterError:
+            return False
+        return info.is_device(self._device_id)
 
     def _title(self) -> str:
         return self._name or f"WattWächter {self._device_id[-4:]}"
 
-    def _create_entry(
-        self, token: str | None = None, write_token: str | None = None
-    ) -> ConfigFlowResult:
+    def _create_entry(self) -> ConfigFlowResult:
         """Create the entry with core's data keys plus the write token."""
         return self.async_create_entry(
             title=self._title(),
             data={
                 CONF_HOST: self._host,
-                CONF_TOKEN: token,
-                CONF_WRITE_TOKEN: write_token,
+                **self._tokens,
                 CONF_DEVICE_ID: self._device_id,
                 CONF_MODEL: self._model,
                 CONF_FW_VERSION: self._firmware,
@@ -113,16 +152,13 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
 
-    async def _async_known(self, **updates: str | None) -> ConfigFlowResult | None:
+    async def _async_known(self) -> ConfigFlowResult | None:
         """Abort for a device set up already, after telling it what changed.
 
         A host name that still reaches the device stays when the device
         announces its IP; nothing reloads while the device is reached as before.
         """
-        await self.async_set_unique_id(self._device_id, raise_on_progress=False)
-        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
-            DOMAIN, self._device_id
-        )
+        entry = await self.async_set_unique_id(self._device_id, raise_on_progress=False)
         if entry is None or (
             entry.source == SOURCE_IGNORE and self.source == SOURCE_USER
         ):
@@ -130,11 +166,10 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         if entry.source == SOURCE_IGNORE:
             return self.async_abort(reason="already_configured")
         old = str(entry.data[CONF_HOST])
+        updates = {CONF_HOST: self._host} | {k: v for k, v in self._tokens.items() if v}
         changes = {k: v for k, v in updates.items() if v != entry.data.get(k)}
         token = entry.data.get(CONF_TOKEN) or entry.data.get(CONF_WRITE_TOKEN)
-        reached = set(changes) == {CONF_HOST} and await self._device.reaches(
-            old, token, self._device_id
-        )
+        reached = set(changes) == {CONF_HOST} and await self._async_reaches(old, token)
         if not changes or (reached and self.source != SOURCE_USER):
             return self.async_abort(reason="already_configured")
         _LOGGER.info("%s: updated by %s (%s)", entry.title, self.source, list(changes))
@@ -143,18 +178,14 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         if not reached:
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        name = {"name": entry.title}
         if CONF_HOST not in changes:
             return self.async_abort(
-                reason="already_configured_tokens",
-                description_placeholders={"name": entry.title},
+                reason="already_configured_tokens", description_placeholders=name
             )
         return self.async_abort(
             reason="already_configured_updated",
-            description_placeholders={
-                "name": entry.title,
-                "old": old,
-                "new": str(changes[CONF_HOST]),
-            },
+            description_placeholders={**name, "old": old, "new": self._host},
         )
 
     async def _async_discovered(self, host: str, device_id: str) -> ConfigFlowResult:
@@ -162,14 +193,10 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._host, self._device_id = host, device_id
         if not device_id:
             return self.async_abort(reason="no_device_id")
-        if known := await self._async_known(host=host):
+        if known := await self._async_known():
             return known
         await self.async_set_unique_id(device_id)
-
-        async def check() -> None:
-            self._remember(await self._device.probe(host, None, device_id))
-
-        errors = await form_errors(check())
+        errors = await self._async_check({}, {})
         self.context["title_placeholders"] = {"name": self._title()}
         if errors.get("base") == "invalid_auth":
             return await self.async_step_auth()
@@ -182,19 +209,18 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """Handle a device found on ``_wattwaechter._tcp`` or ``_http._tcp``."""
-        port = discovery_info.port
         properties = discovery_info.properties
         model = properties.get("model")
         self._model = TXT_MODEL_IDS.get(model, model) if model else None
         self._firmware = properties.get("ver")
         self._mac = properties.get("mac", "")
-        host = HostAddress(
-            str(discovery_info.ip_address), None if port in (None, 80) else port
-        ).authority
+        port = None if discovery_info.port in (None, 80) else discovery_info.port
         device_id = device_id_from_discovery(
             properties, discovery_info.hostname, discovery_info.name
         )
-        return await self._async_discovered(host, device_id)
+        return await self._async_discovered(
+            HostAddress(str(discovery_info.ip_address), port).authority, device_id
+        )
 
     async def async_step_dhcp(
         self, discovery_info: DhcpServiceInfo
@@ -225,16 +251,11 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host and check that a WattWächter answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
-
-            async def check() -> None:
-                self._host = host_of(user_input[CONF_HOST])
-                self._remember(await self._device.probe(self._host, None))
-
-            errors = await form_errors(check())
+            errors = await self._async_check(user_input, {})
             if errors.get("base") == "invalid_auth":
                 return await self.async_step_auth()
             if not errors:
-                return await self._async_known(host=self._host) or self._create_entry()
+                return await self._async_known() or self._create_entry()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(HOST, user_input),
@@ -247,36 +268,20 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the tokens of a device with authentication on."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            tokens: dict[str, str | None] = {}
-
-            async def check() -> None:
-                found, typed = await self._device.check_tokens(
-                    self._host, user_input, {}, self._device_id or None
-                )
-                self._remember(found)
-                tokens.update(typed)
-
-            if not (errors := await form_errors(check())):
-                # An empty field keeps the token a known device has stored.
-                typed = {key: value for key, value in tokens.items() if value}
-                known = await self._async_known(host=self._host, **typed)
-                return known or self._create_entry(**tokens)
-        return self.async_show_form(
-            step_id="auth",
-            data_schema=TOKENS,
-            description_placeholders={"host": self._host},
-            errors=errors,
-        )
+            errors = await self._async_check(user_input, {}, required=True)
+            if not errors:
+                return await self._async_known() or self._create_entry()
+        return self._tokens_form("auth", errors)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """Start after the device refused the token; it may need none now."""
         entry = self._get_reauth_entry()
-        self._host = str(entry.data[CONF_HOST])
-        if not await form_errors(self._device.probe(self._host, None, entry.unique_id)):
-            return await self.async_step_reauth_no_token()
-        return await self.async_step_reauth_confirm()
+        self._host, self._device_id = str(entry.data[CONF_HOST]), entry.unique_id or ""
+        if await self._async_check({}, {}):
+            return await self.async_step_reauth_confirm()
+        return await self.async_step_reauth_no_token()
 
     async def async_step_reauth_no_token(
         self, user_input: dict[str, Any] | None = None
@@ -295,21 +300,19 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for new tokens; an empty field keeps the stored one."""
-        entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            tokens: dict[str, str | None] = {}
-
-            async def check() -> None:
-                _, checked = await self._device.check_tokens(
-                    self._host, user_input, entry.data, entry.unique_id
+            entry = self._get_reauth_entry()
+            errors = await self._async_check(user_input, entry.data, required=True)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates=self._tokens
                 )
-                tokens.update(checked)
+        return self._tokens_form("reauth_confirm", errors)
 
-            if not (errors := await form_errors(check())):
-                return self.async_update_reload_and_abort(entry, data_updates=tokens)
+    def _tokens_form(self, step_id: str, errors: dict[str, str]) -> ConfigFlowResult:
         return self.async_show_form(
-            step_id="reauth_confirm",
+            step_id=step_id,
             data_schema=TOKENS,
             description_placeholders={"host": self._host},
             errors=errors,
@@ -320,20 +323,13 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the host or the tokens; an empty token field keeps the stored one."""
         entry = self._get_reconfigure_entry()
+        self._device_id = entry.unique_id or ""
         errors: dict[str, str] = {}
         if user_input is not None:
-            tokens: dict[str, str | None] = {}
-
-            async def check() -> None:
-                self._host = host_of(user_input[CONF_HOST])
-                _, checked = await self._device.check_tokens(
-                    self._host, user_input, entry.data, entry.unique_id, required=False
-                )
-                tokens.update(checked)
-
-            if not (errors := await form_errors(check())):
+            errors = await self._async_check(user_input, entry.data)
+            if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_HOST: self._host, **tokens}
+                    entry, data_updates={CONF_HOST: self._host, **self._tokens}
                 )
         return self.async_show_form(
             step_id="reconfigure",
