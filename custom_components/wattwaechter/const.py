@@ -17,8 +17,6 @@ CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_DAILY_HISTORY: Final = "daily_history"
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=10)
-MIN_SCAN_INTERVAL: Final = 5
-MAX_SCAN_INTERVAL: Final = 300
 SYSTEM_INTERVAL: Final = timedelta(minutes=5)
 SLOW_INTERVAL: Final = timedelta(hours=1)
 """Settings and LED status change when someone acts; this catches the web UI."""

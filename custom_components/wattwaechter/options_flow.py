@@ -5,30 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-)
+from homeassistant.helpers import selector
 import voluptuous as vol
 
-from .const import (
-    CONF_DAILY_HISTORY,
-    CONF_SCAN_INTERVAL,
-    DEFAULT_SCAN_INTERVAL,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
-)
+from .const import CONF_DAILY_HISTORY, CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL
 
+MIN_SCAN_INTERVAL = 5
+MAX_SCAN_INTERVAL = 300
 SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_SCAN_INTERVAL): NumberSelector(
-            NumberSelectorConfig(
-                step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+        vol.Required(CONF_SCAN_INTERVAL): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                step=1, unit_of_measurement="s", mode=selector.NumberSelectorMode.BOX
             )
         ),
-        vol.Optional(CONF_DAILY_HISTORY): BooleanSelector(),
+        vol.Optional(CONF_DAILY_HISTORY): selector.BooleanSelector(),
     }
 )
 RANGE = {"min": str(MIN_SCAN_INTERVAL), "max": str(MAX_SCAN_INTERVAL)}
