@@ -113,7 +113,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 write_check=new_write is not None,
             )
             self._tokens = {CONF_TOKEN: token, CONF_WRITE_TOKEN: write_token}
-            # A discovered ID stays (it matched), and what the device omits.
+            # A discovered ID and MAC stay; otherwise what the device tells wins.
             self._name = settings.device_name if settings else None
             self._device_id = self._device_id or str(info.esp_id)
             self._mac = self._mac or info.mac_address or ""
