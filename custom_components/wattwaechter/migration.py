@@ -66,15 +66,13 @@ async def _async_migrate_ids(
     @callback
     def migrate(entity_entry: er.RegistryEntry) -> dict[str, str] | None:
         unique_id = entity_entry.unique_id
-        if unique_id != old_id and not unique_id.startswith(f"{old_id}_"):
-            return None
-        suffix = unique_id[len(old_id) :]
-        new = new_id + VENDOR_RENAMES.get(suffix, suffix)
-        if new == unique_id or registry.async_get_entity_id(
-            entity_entry.domain, DOMAIN, new
-        ):
-            return None
-        return {"new_unique_id": new}
+        if unique_id == old_id or unique_id.startswith(f"{old_id}_"):
+            suffix = unique_id[len(old_id) :]
+            new = new_id + VENDOR_RENAMES.get(suffix, suffix)
+            taken = registry.async_get_entity_id(entity_entry.domain, DOMAIN, new)
+            if new != unique_id and not taken:
+                return {"new_unique_id": new}
+        return None
 
     await er.async_migrate_entries(hass, entry.entry_id, migrate)
     if new_id == old_id:
