@@ -9,7 +9,7 @@ a replaced meter. The guard is pure logic; the sensor logs what it decides.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, NamedTuple
+from typing import Final
 
 from .api.models import MeterReading
 from .obis import KNOWN_OBIS
@@ -36,15 +36,6 @@ class Verdict(StrEnum):
     def is_glitch(self) -> bool:
         """Return True when the reading was held back."""
         return self in (Verdict.ZERO, Verdict.BACKWARDS, Verdict.JUMP)
-
-
-class _Candidate(NamedTuple):
-    """A series of held-back readings that agree with each other."""
-
-    value: float
-    at: float
-    readings: int
-    first_at: float
 
 
 def max_rate(unit: str | None) -> float:
@@ -78,24 +69,19 @@ class CounterGuard:
         self.max_rate_per_hour = max_rate_per_hour
         self.value: float | None = None  # the last good value, shown
         self.at = 0.0  # when it was read (loop time)
-        self._candidate: _Candidate | None = None
+        # A pending new baseline: (value, readings, first seen at), last seen at.
+        self.candidate: tuple[float, int, float] | None = None
+        self._candidate_at = 0.0
 
     def restore(self, value: float, at: float) -> None:
         """Take ``value``, read at ``at``, as the good value."""
         self.value = value
         self.at = at
-        self._candidate = None
+        self.candidate = None
 
     def allowance(self, elapsed: float) -> float:
         """Return the largest plausible rise within ``elapsed`` seconds."""
         return allowance(self.max_rate_per_hour, elapsed)
-
-    @property
-    def candidate(self) -> tuple[float, int, float] | None:
-        """Return the pending new baseline: (value, readings, first seen at)."""
-        if (candidate := self._candidate) is None:
-            return None
-        return candidate.value, candidate.readings, candidate.first_at
 
     def check(self, value: float, now: float) -> Verdict:
         """Judge ``value`` read at ``now``; accepted values become the good one."""
@@ -118,15 +104,14 @@ class CounterGuard:
 
     def _sustained(self, value: float, now: float) -> bool:
         """Count a held-back reading toward a new baseline; True once it holds."""
-        last = self._candidate
-        if last and not impossible_step(
-            last.value, value, now - last.at, self.max_rate_per_hour
-        ):
-            self._candidate = _Candidate(value, now, last.readings + 1, last.first_at)
-        else:
-            self._candidate = _Candidate(value, now, 1, now)
-        count, first_at = self._candidate.readings, self._candidate.first_at
-        return count >= REPLACEMENT_UPDATES and now - first_at >= REPLACEMENT_SECONDS
+        readings, first_at = 1, now
+        if self.candidate:
+            last, count, since = self.candidate
+            elapsed = now - self._candidate_at
+            if not impossible_step(last, value, elapsed, self.max_rate_per_hour):
+                readings, first_at = count + 1, since
+        self.candidate, self._candidate_at = (value, readings, first_at), now
+        return readings >= REPLACEMENT_UPDATES and now - first_at >= REPLACEMENT_SECONDS
 
 
 def totals_leap(old: MeterReading, new: MeterReading, elapsed: float) -> bool:

@@ -111,12 +111,10 @@ KNOWN_OBIS: dict[str, ObisSensorDescription] = {
         _known("15.8.0", "absolute_energy", "kWh", enabled=False),
         _known("3.8.0", "reactive_energy_import", "kvarh", enabled=False),
         _known("4.8.0", "reactive_energy_export", "kvarh", enabled=False),
-        *(
-            _known(
-                f"{q + 4}.8.0", f"reactive_energy_quadrant_{q}", "kvarh", enabled=False
-            )
-            for q in range(1, 5)
-        ),
+        _known("5.8.0", "reactive_energy_quadrant_1", "kvarh", enabled=False),
+        _known("6.8.0", "reactive_energy_quadrant_2", "kvarh", enabled=False),
+        _known("7.8.0", "reactive_energy_quadrant_3", "kvarh", enabled=False),
+        _known("8.8.0", "reactive_energy_quadrant_4", "kvarh", enabled=False),
         _known("16.7.0", "active_power", "W"),
         *_phases(16, "active_power_phase", "W"),
         *_phases(1, "active_power_import_phase", "W", enabled=False),
