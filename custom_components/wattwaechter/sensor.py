@@ -162,9 +162,8 @@ class ObisSensor(MeterSensor):
 class EnergyTotalSensor(ObisSensor, RestoreSensor):
     """A meter total whose glitches never reach the state machine.
 
-    The last good value survives a restart, so a glitch in the first reading
-    after it is caught too. Gas and water volumes start a new cycle with the
-    device's ``meterSince`` (a meter exchange).
+    The last good value survives a restart, to catch a glitch right after it.
+    Gas and water volumes start a new cycle with the device's ``meterSince``.
     """
 
     _since: int | None = None
