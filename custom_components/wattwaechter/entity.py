@@ -49,18 +49,14 @@ def device_info(entry: WattwaechterConfigEntry) -> DeviceInfo:
 class WattwaechterEntity[CoordinatorT: WattwaechterCoordinator[Any]](
     CoordinatorEntity[CoordinatorT]
 ):
-    """An entity of one device; unavailable whenever the device does not answer.
-
-    The unique ID is ``<device_id>_<key>``, the key being the description's,
-    or else the translation key.
-    """
+    """An entity of one device; unavailable whenever the device does not answer."""
 
     _attr_has_entity_name = True
 
     def __init__(
         self, coordinator: CoordinatorT, description: EntityDescription | None = None
     ) -> None:
-        """Bind the entity to its coordinator and device."""
+        """Set the unique ID ``<device_id>_<key>`` (description or translation key)."""
         super().__init__(coordinator)
         if description is not None:
             self.entity_description = description

@@ -51,10 +51,7 @@ def allowance(max_rate_per_hour: float, elapsed: float) -> float:
 def impossible_step(
     good: float, value: float, elapsed: float, max_rate_per_hour: float
 ) -> bool:
-    """Return True when one meter cannot go from ``good`` to ``value``: a glitch.
-
-    Backwards, or up by more than ``max_rate_per_hour`` allows in ``elapsed``.
-    """
+    """Return True when no meter goes from ``good`` to ``value`` in ``elapsed`` s."""
     return (
         value < good - EPSILON
         or value - good > allowance(max_rate_per_hour, elapsed) + EPSILON
