@@ -28,18 +28,12 @@ async def async_setup_entry(
 class MeterReadingProblem(WattwaechterEntity[MeterCoordinator], BinarySensorEntity):
     """On while the device answers but the meter delivers no fresh reading.
 
-    The reading head fell off or moved, the meter's info mode or PIN is
-    missing: the device then answers 204, repeats the same reading, or its
-    LED asks for the meter's attention.
+    The reading head fell off or moved, or the meter's info mode is off.
     """
 
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_translation_key = "meter_reading"
-
-    def __init__(self, coordinator: MeterCoordinator) -> None:
-        """Bind the sensor to the meter."""
-        super().__init__(coordinator, "meter_reading")
 
     @property
     def is_on(self) -> bool:

@@ -31,10 +31,6 @@ class RestartButton(WattwaechterEntity[SystemCoordinator], ButtonEntity):
     _attr_entity_category = EntityCategory.CONFIG
     _attr_translation_key = "reboot"
 
-    def __init__(self, coordinator: SystemCoordinator) -> None:
-        """Bind the button to the device."""
-        super().__init__(coordinator, "reboot")
-
     @action
     async def async_press(self) -> None:
         """Restart the device."""

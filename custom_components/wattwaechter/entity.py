@@ -1,4 +1,4 @@
-"""Base entity: device, unique ID, availability, and the error handling of actions."""
+"""Base entity: device, unique ID, availability, and how actions report errors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Concatenate
 from homeassistant.const import CONF_HOST, CONF_MAC
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.errors import WattwaechterError, WattwaechterForbiddenError
@@ -23,6 +24,12 @@ from .errors import action_error
 from .issues import WRITE_TOKEN, async_set_issue
 
 
+def firmware(entry: WattwaechterConfigEntry) -> str | None:
+    """Return the firmware the device runs, as last reported."""
+    system = entry.runtime_data.system.data
+    return (system.firmware if system else None) or entry.data.get(CONF_FW_VERSION)
+
+
 def device_info(entry: WattwaechterConfigEntry) -> DeviceInfo:
     """Describe the device from the entry and the latest system info."""
     system = entry.runtime_data.system.data
@@ -34,8 +41,7 @@ def device_info(entry: WattwaechterConfigEntry) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model=model,
         model_id=model_id,
-        sw_version=(system.firmware if system else None)
-        or entry.data.get(CONF_FW_VERSION),
+        sw_version=firmware(entry),
         configuration_url=f"http://{entry.data[CONF_HOST]}",
     )
 
@@ -47,9 +53,14 @@ class WattwaechterEntity[CoordinatorT: WattwaechterCoordinator[Any]](
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: CoordinatorT, key: str) -> None:
-        """Set the unique ID ``<device_id>_<key>`` and the device."""
+    def __init__(
+        self, coordinator: CoordinatorT, description: EntityDescription | None = None
+    ) -> None:
+        """Set the unique ID ``<device_id>_<key>`` (description or translation key)."""
         super().__init__(coordinator)
+        if description is not None:
+            self.entity_description = description
+        key = description.key if description else self._attr_translation_key
         entry = coordinator.config_entry
         self._attr_unique_id = f"{device_id(entry)}_{key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device_id(entry))})
@@ -79,9 +90,8 @@ def action[EntityT: WattwaechterEntity[Any], **P](
 ) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
     """Turn client errors of an action into translated HomeAssistantErrors.
 
-    A 403 means only the READ token is stored: the user gets the error and a
-    repair that leads to Reconfigure, not a reauth. After a failure the state
-    is written again, so a switch shows the device's real position.
+    A 403 means only the read token is stored: a repair leads to Reconfigure.
+    The state is written again after a failure, showing the device's own.
     """
 
     @wraps(func)

@@ -1,43 +1,26 @@
 """The glitch guard of a meter total: which readings may reach the state machine.
 
 A misread telegram can make a total read 0, drop or leap; a ``total_increasing``
-statistic would count that as a new meter plus the whole reading again. So:
-
-* 0 after a non-zero good value is a glitch (a total that has always been 0,
-  such as the export of a home without feed-in, is a good value);
-* a value below the last good one is a glitch;
-* a rise beyond ``max_rate`` times the time since the last good value (counted
-  as at least a minute) is a glitch;
-* glitches that agree with each other for ``REPLACEMENT_UPDATES`` updates and
-  ``REPLACEMENT_SECONDS`` form a new baseline: a replaced meter.
-
-The guard is pure logic; the sensor logs what it decides. ``totals_leap``
-applies the same rules to two whole readings, for the meter coordinator.
+statistic would count that as a new meter plus the whole reading again. Such
+readings are held back, unless they agree with each other long enough to mean
+a replaced meter. The guard is pure logic; the sensor logs what it decides.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from .api.models import MeterReading
 from .obis import KNOWN_OBIS
 
-MAX_POWER_KW: Final = 100.0
-"""Largest plausible import or export of a household connection (kWh per hour)."""
-MAX_FLOW_M3H: Final = 40.0
-"""Largest plausible gas or water flow (m³ per hour; a G25 gas meter)."""
+MAX_POWER_KW: Final = 100.0  # a household connection: kWh per hour at most
+MAX_FLOW_M3H: Final = 40.0  # gas or water: m³ per hour at most (a G25 gas meter)
 MAX_RATES: Final = {"Wh": MAX_POWER_KW * 1000, "m³": MAX_FLOW_M3H}
-"""Largest plausible rise per hour by unit; MAX_POWER_KW for the others."""
-MIN_ELAPSED_SECONDS: Final = 60.0
-"""The allowance for a rise is never computed over less time than this."""
-REPLACEMENT_UPDATES: Final = 5
-"""Consistent rejected readings needed before a new baseline is accepted."""
-REPLACEMENT_SECONDS: Final = 600.0
-"""...and for at least this long (10 minutes)."""
-EPSILON: Final = 1e-6
-"""Rounding noise of the device's decimal values that is not a step back."""
+MIN_ELAPSED_SECONDS: Final = 60.0  # a rise is allowed for a minute at least
+REPLACEMENT_UPDATES: Final = 5  # agreeing glitches that make a new baseline...
+REPLACEMENT_SECONDS: Final = 600.0  # ...when they held this long
+EPSILON: Final = 1e-6  # rounding noise of the device's decimals, no step back
 
 
 class Verdict(StrEnum):
@@ -47,23 +30,12 @@ class Verdict(StrEnum):
     ZERO = "zero"
     BACKWARDS = "backwards"
     JUMP = "jump"
-    REPLACED = "replaced"
-    """Accepted as the new baseline after a sustained series of glitches."""
+    REPLACED = "replaced"  # a new baseline after a sustained series of glitches
 
     @property
     def is_glitch(self) -> bool:
         """Return True when the reading was held back."""
         return self in (Verdict.ZERO, Verdict.BACKWARDS, Verdict.JUMP)
-
-
-@dataclass
-class _Candidate:
-    """A series of rejected readings that agree with each other."""
-
-    first_at: float
-    value: float
-    at: float
-    count: int = 1
 
 
 def max_rate(unit: str | None) -> float:
@@ -79,11 +51,7 @@ def allowance(max_rate_per_hour: float, elapsed: float) -> float:
 def impossible_step(
     good: float, value: float, elapsed: float, max_rate_per_hour: float
 ) -> bool:
-    """Return True when one meter cannot go from ``good`` to ``value``.
-
-    Backwards, or up by more than ``max_rate_per_hour`` allows in ``elapsed``
-    seconds; a glitch, a new meter, or another meter altogether.
-    """
+    """Return True when no meter goes from ``good`` to ``value`` in ``elapsed`` s."""
     return (
         value < good - EPSILON
         or value - good > allowance(max_rate_per_hour, elapsed) + EPSILON
@@ -96,77 +64,51 @@ class CounterGuard:
     def __init__(self, max_rate_per_hour: float) -> None:
         """Guard a total that cannot rise faster than ``max_rate_per_hour``."""
         self.max_rate_per_hour = max_rate_per_hour
-        self.value: float | None = None
-        """The last good value (what the entity shows)."""
-        self.at: float | None = None
-        """When the last good value was read (monotonic seconds)."""
-        self._candidate: _Candidate | None = None
+        self.value: float | None = None  # the last good value, shown
+        self.at = 0.0  # when it was read (loop time)
+        # A pending new baseline: (value, readings, first seen at), last seen at.
+        self.candidate: tuple[float, int, float] | None = None
+        self._candidate_at = 0.0
 
     def restore(self, value: float, at: float) -> None:
-        """Start from a value known from before (a restart), read at ``at``."""
+        """Take ``value``, read at ``at``, as the good value."""
         self.value = value
         self.at = at
-        self._candidate = None
+        self.candidate = None
 
     def allowance(self, elapsed: float) -> float:
         """Return the largest plausible rise within ``elapsed`` seconds."""
         return allowance(self.max_rate_per_hour, elapsed)
 
-    @property
-    def candidate(self) -> tuple[float, int, float] | None:
-        """Return the pending new baseline: (value, readings, first seen at)."""
-        candidate = self._candidate
-        if candidate is None:
-            return None
-        return candidate.value, candidate.count, candidate.first_at
-
     def check(self, value: float, now: float) -> Verdict:
         """Judge ``value`` read at ``now``; accepted values become the good one."""
         verdict = self._classify(value, now)
+        if verdict.is_glitch and value > 0 and self._sustained(value, now):
+            verdict = Verdict.REPLACED
         if not verdict.is_glitch:
-            self._accept(value, now)
-            return verdict
-        if value > 0 and self._sustained(value, now):
-            self._accept(value, now)
-            return Verdict.REPLACED
+            self.restore(value, now)
         return verdict
 
     def _classify(self, value: float, now: float) -> Verdict:
-        """Compare with the last good value."""
-        good, at = self.value, self.at
-        if good is None or at is None:
+        good = self.value
+        if good is None:
             return Verdict.ZERO if value < 0 else Verdict.ACCEPTED
-        if value <= 0 < good:
+        if value <= 0 < good:  # a total that has always been 0 may stay so
             return Verdict.ZERO
-        if value < good - EPSILON:
-            return Verdict.BACKWARDS
-        if value - good > self.allowance(now - at) + EPSILON:
-            return Verdict.JUMP
-        return Verdict.ACCEPTED
+        if not impossible_step(good, value, now - self.at, self.max_rate_per_hour):
+            return Verdict.ACCEPTED
+        return Verdict.BACKWARDS if value < good else Verdict.JUMP
 
     def _sustained(self, value: float, now: float) -> bool:
-        """Count a rejected reading toward a new baseline; True once it holds."""
-        candidate = self._candidate
-        if candidate is not None and (
-            candidate.value - EPSILON
-            <= value
-            <= candidate.value + self.allowance(now - candidate.at) + EPSILON
-        ):
-            candidate.value = value
-            candidate.at = now
-            candidate.count += 1
-        else:
-            candidate = self._candidate = _Candidate(first_at=now, value=value, at=now)
-        return (
-            candidate.count >= REPLACEMENT_UPDATES
-            and now - candidate.first_at >= REPLACEMENT_SECONDS
-        )
-
-    def _accept(self, value: float, now: float) -> None:
-        """Make ``value`` the good value."""
-        self.value = value
-        self.at = now
-        self._candidate = None
+        """Count a held-back reading toward a new baseline; True once it holds."""
+        readings, first_at = 1, now
+        if self.candidate:
+            last, count, since = self.candidate
+            elapsed = now - self._candidate_at
+            if not impossible_step(last, value, elapsed, self.max_rate_per_hour):
+                readings, first_at = count + 1, since
+        self.candidate, self._candidate_at = (value, readings, first_at), now
+        return readings >= REPLACEMENT_UPDATES and now - first_at >= REPLACEMENT_SECONDS
 
 
 def totals_leap(old: MeterReading, new: MeterReading, elapsed: float) -> bool:

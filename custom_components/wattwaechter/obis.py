@@ -1,10 +1,8 @@
 """The OBIS register table: what each code the device reports means in HA.
 
-Electricity registers arrive as ``C.D.E`` (``1.8.0``), gas and water ones as
-``A-B:C.D.E`` (``7-0:3.0.0``). Known codes get a description (translated name,
-unit, classes, precision, the plausible range of a reading); unknown codes get
-one inferred from their unit, disabled by default, named as the device names
-them. Identifier registers (meter address, serial, firmware ID) get no entity.
+Electricity codes arrive as ``C.D.E`` (``1.8.0``), gas and water ones as
+``A-B:C.D.E`` (``7-0:3.0.0``). A code without a table entry is described
+from its unit, disabled by default and named as the device names it.
 """
 
 from __future__ import annotations
@@ -48,10 +46,8 @@ _VOLUME = {"7": Device.GAS, "8": Device.WATER, "9": Device.WATER}
 class ObisSensorDescription(SensorEntityDescription):
     """A sensor for one OBIS register."""
 
-    limit: float | None = None
-    """Readings of a larger magnitude are misreads, held back like glitches."""
-    text: bool = False
-    """Shown as the device writes it (a status code), not as a number."""
+    limit: float | None = None  # a reading of larger magnitude is a misread
+    text: bool = False  # shown as the device writes it (a status code)
 
     @property
     def is_total(self) -> bool:
@@ -64,7 +60,7 @@ def _known(
     key: str | None,
     unit: str,
     *,
-    phase: str | None = None,
+    phase: int | None = None,
     enabled: bool = True,
     precision: int | None = None,
     device_class: Device | None = None,
@@ -73,7 +69,7 @@ def _known(
     return ObisSensorDescription(
         key=code,
         translation_key=key,
-        translation_placeholders={"phase": phase} if phase else None,
+        translation_placeholders={"phase": f"L{phase}"} if phase else None,
         native_unit_of_measurement=unit or None,
         device_class=device_class or default_class,
         state_class=state_class,
@@ -86,11 +82,12 @@ def _known(
 
 
 def _phases(
-    codes: str, key: str, unit: str, *, enabled: bool = True
+    channel: int, key: str, unit: str, *, enabled: bool = True
 ) -> list[ObisSensorDescription]:
+    """Describe phases L1-L3 of the quantity on ``channel``: C + 20 per phase."""
     return [
-        _known(code, key, unit, phase=f"L{n}", enabled=enabled)
-        for n, code in enumerate(codes.split(), start=1)
+        _known(f"{channel + 20 * n}.7.0", key, unit, phase=n, enabled=enabled)
+        for n in (1, 2, 3)
     ]
 
 
@@ -114,29 +111,23 @@ KNOWN_OBIS: dict[str, ObisSensorDescription] = {
         _known("15.8.0", "absolute_energy", "kWh", enabled=False),
         _known("3.8.0", "reactive_energy_import", "kvarh", enabled=False),
         _known("4.8.0", "reactive_energy_export", "kvarh", enabled=False),
-        *(
-            _known(
-                f"{q + 4}.8.0", f"reactive_energy_quadrant_{q}", "kvarh", enabled=False
-            )
-            for q in range(1, 5)
-        ),
+        _known("5.8.0", "reactive_energy_quadrant_1", "kvarh", enabled=False),
+        _known("6.8.0", "reactive_energy_quadrant_2", "kvarh", enabled=False),
+        _known("7.8.0", "reactive_energy_quadrant_3", "kvarh", enabled=False),
+        _known("8.8.0", "reactive_energy_quadrant_4", "kvarh", enabled=False),
         _known("16.7.0", "active_power", "W"),
-        *_phases("36.7.0 56.7.0 76.7.0", "active_power_phase", "W"),
-        *_phases(
-            "21.7.0 41.7.0 61.7.0", "active_power_import_phase", "W", enabled=False
-        ),
-        *_phases(
-            "22.7.0 42.7.0 62.7.0", "active_power_export_phase", "W", enabled=False
-        ),
+        *_phases(16, "active_power_phase", "W"),
+        *_phases(1, "active_power_import_phase", "W", enabled=False),
+        *_phases(2, "active_power_export_phase", "W", enabled=False),
         _known("1.7.0", "active_power_import", "W"),
         _known("2.7.0", "active_power_export", "W"),
         _known("15.7.0", "absolute_power", "W", enabled=False),
         _known("1.6.0", "maximum_demand", "kW", precision=2),
-        *_phases("32.7.0 52.7.0 72.7.0", "voltage_phase", "V"),
-        *_phases("31.7.0 51.7.0 71.7.0", "current_phase", "A"),
+        *_phases(12, "voltage_phase", "V"),
+        *_phases(11, "current_phase", "A"),
         _known("14.7.0", "frequency", "Hz"),
         _known("13.7.0", None, ""),
-        *_phases("33.7.0 53.7.0 73.7.0", "power_factor_phase", "", enabled=False),
+        *_phases(13, "power_factor_phase", "", enabled=False),
         _known("3.7.0", "reactive_power_import", "var"),
         _known("4.7.0", "reactive_power_export", "var"),
         _known("9.7.0", "apparent_power_import", "VA"),
@@ -161,45 +152,34 @@ def split_code(code: str) -> tuple[str, list[str]]:
 
 
 def is_identifier(code: str) -> bool:
-    """Return True for a register that only identifies the meter."""
+    """Return True for a register that only identifies the meter (no entity)."""
     return ".".join(split_code(code)[1]) in IDENTIFIERS
 
 
 def generic_description(register: ObisValue) -> ObisSensorDescription:
-    """Describe a register without a table entry, from its unit (as core does).
+    """Describe a register without a table entry from its unit, as core does.
 
-    Only electricity x.8.y registers and gas/water m³ registers are totals; a
-    register without a unit is shown as the device writes it, without a state
-    class, so HA keeps no statistics of a status code.
+    Only electricity x.8.y and gas/water m³ registers are totals; one without
+    a unit is text without a state class: HA keeps no statistics of a status.
     """
     medium, parts = split_code(register.code)
-    name = register.name or f"OBIS {register.code}"
-    unit = register.unit
+    unit = "" if isinstance(register.value, str) else register.unit
     units = _UNITS.get(unit) if unit else None
-    if units is None or isinstance(register.value, str):
-        return ObisSensorDescription(
-            key=register.code,
-            name=name,
-            native_unit_of_measurement=None
-            if isinstance(register.value, str)
-            else unit or None,
-            entity_registry_enabled_default=False,
-            text=not unit or isinstance(register.value, str),
-        )
-    device_class, state_class, _, limit = units
-    if state_class is State.TOTAL_INCREASING and not (
-        medium == "1" and len(parts) == 3 and parts[1] == "8"
-    ):
-        device_class = state_class = None  # an energy value that is no total
+    device_class, state_class, _, limit = units or (None, None, 0, None)
     if unit == "m³":
         device_class = _VOLUME.get(medium)
         state_class = State.TOTAL_INCREASING if device_class else None
+    elif state_class is State.TOTAL_INCREASING and not (
+        medium == "1" and len(parts) == 3 and parts[1] == "8"
+    ):
+        device_class = state_class = None  # an energy value that is no total
     return ObisSensorDescription(
         key=register.code,
-        name=name,
-        native_unit_of_measurement=unit,
+        name=register.name or f"OBIS {register.code}",
+        native_unit_of_measurement=unit or None,
         device_class=device_class,
         state_class=state_class,
         entity_registry_enabled_default=False,
         limit=limit,
+        text=not unit,
     )

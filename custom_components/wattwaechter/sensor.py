@@ -1,17 +1,17 @@
-"""Sensors: one per OBIS register the meter reports, plus the device's own state.
+"""Sensors: one per OBIS register the meter reports, and the device's own state.
 
-The device's own sensors (system info, LED status, last reading, active
-tariff) are in device_sensor.py.
+A meter total passes its glitch guard (guard.py) before it reaches the state
+machine; any other reading beyond its register's plausible range is held back.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 import logging
-import re
 
 from homeassistant.components.sensor import (
     RestoreSensor,
+    SensorDeviceClass,
     SensorEntity,
     SensorStateClass,
 )
@@ -20,19 +20,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.models import MeterReading, ObisValue
-from .coordinator import (
-    MeterCoordinator,
-    WattwaechterConfigEntry,
-)
-from .device_sensor import (
-    LED_SENSOR,
-    SYSTEM_SENSORS,
-    TARIFFS,
-    ActiveTariffSensor,
-    DeviceSensor,
-    LastReadingSensor,
-)
+from .api.models import MeterReading
+from .coordinator import MeterCoordinator, WattwaechterConfigEntry
+from .device_sensor import LAST_READING, LED_SENSOR, SYSTEM_SENSORS, DeviceSensor
 from .entity import WattwaechterEntity
 from .guard import CounterGuard, Verdict, max_rate
 from .obis import (
@@ -47,17 +37,10 @@ _LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
+# OBIS media (value group A) a gas or water device no longer meters.
 OTHER_MEDIA = {"gas": ("8", "9"), "water": ("7",)}
-"""OBIS media (value group A) a gas/water device no longer meters, by medium."""
-_INTEGER = re.compile(r"-?\d+")
-
-
-def as_written(register: ObisValue) -> float | None:
-    """Return the register's number; one written without decimals stays an int."""
-    number = register.number
-    if number is not None and register.text and _INTEGER.fullmatch(register.text):
-        return int(number)
-    return number
+TARIFFS = [f"1.8.{n}" for n in range(1, 10)]
+TARIFF_HOLD = 900.0  # seconds a tariff stays shown while no register grows
 
 
 async def async_setup_entry(
@@ -73,7 +56,7 @@ async def async_setup_entry(
 
     @callback
     def add_new_registers() -> None:
-        other = OTHER_MEDIA.get(meter.data.medium or "", ()) if meter.data else ()
+        other = OTHER_MEDIA.get(meter.data.medium or "", ())
         if other:  # a gas/water device that meters the other medium now (as core)
             for old in er.async_entries_for_config_entry(registry, entry.entry_id):
                 code = old.unique_id.partition("_")[2]
@@ -81,7 +64,7 @@ async def async_setup_entry(
                     known.discard(code)
                     registry.async_remove(old.entity_id)
         new: list[SensorEntity] = []
-        for code, register in (meter.data.values if meter.data else {}).items():
+        for code, register in meter.data.values.items():
             if code in known or is_identifier(code) or split_code(code)[0] in other:
                 continue
             known.add(code)
@@ -95,76 +78,77 @@ async def async_setup_entry(
 
     add_new_registers()
     entry.async_on_unload(meter.async_add_listener(add_new_registers))
-    device: list[SensorEntity] = [
-        DeviceSensor(runtime.system, description) for description in SYSTEM_SENSORS
-    ]
-    device.append(LastReadingSensor(meter))
+    device = [DeviceSensor(runtime.system, d) for d in SYSTEM_SENSORS]
+    device.append(DeviceSensor(meter, LAST_READING))
     if runtime.led.supported:
         device.append(DeviceSensor(runtime.led, LED_SENSOR))
     async_add_entities(device)
 
 
-class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
+class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
+    """Takes each fresh meter reading once; unavailable while the reading is stale.
+
+    Readings repeated while the head is off are no news: a total's guard
+    measures the next rise from the last fresh reading, not from them.
+    """
+
+    _judged: MeterReading | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Take a fresh reading before the state is written."""
+        self._take_fresh()
+        super()._handle_coordinator_update()
+
+    def _take_fresh(self) -> None:
+        reading = self.coordinator.data
+        if reading is not self._judged and not self.coordinator.stale:
+            self._judged = reading
+            self._take_reading(reading)
+
+    def _take_reading(self, reading: MeterReading) -> None:
+        raise NotImplementedError
+
+    @property
+    def available(self) -> bool:
+        """Return False while the reading is stale."""
+        return super().available and not self.coordinator.stale
+
+
+class ObisSensor(MeterSensor):
     """One OBIS register; a misread beyond the plausible range is held back."""
 
     entity_description: ObisSensorDescription
-
-    def __init__(
-        self, coordinator: MeterCoordinator, description: ObisSensorDescription
-    ) -> None:
-        """Bind the sensor to its register."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
-        self._judged: MeterReading | None = None
-        self._held = False
+    _held = False
 
     async def async_added_to_hass(self) -> None:
         """Take the current reading once the entity is known."""
         await super().async_added_to_hass()
-        await self._async_restore()
-        self._judge()
-
-    async def _async_restore(self) -> None:
-        """Restore what the value depends on from before a restart."""
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Judge a new reading before the state is written."""
-        self._judge()
-        super()._handle_coordinator_update()
+        self._take_fresh()
 
     @property
     def available(self) -> bool:
-        """Return False while the reading is stale or lacks this register."""
-        return (
-            super().available
-            and not self.coordinator.stale
-            and self.entity_description.key in self.coordinator.data.values
-        )
+        """Return False while the reading lacks this register."""
+        key = self.entity_description.key
+        return super().available and key in self.coordinator.data.values
 
-    def _judge(self) -> None:
-        """Take the register's value from a fresh reading not seen before.
-
-        Readings repeated while the head is off are no news: a total's guard
-        measures the next rise from the last fresh reading, not from them.
-        """
-        reading = self.coordinator.data
-        if reading is None or reading is self._judged or self.coordinator.stale:
-            return
-        self._judged = reading
+    def _take_reading(self, reading: MeterReading) -> None:
         register = reading.values.get(self.entity_description.key)
         if register is None or self.entity_description.text:
             self._attr_native_value = register.text if register else None
             return
-        self._take(as_written(register))
+        number, text = register.number, register.text or ""
+        if number is not None and text.removeprefix("-").isdecimal():
+            number = int(number)  # written without decimals: shown so
+        self._take(number)
 
     def _take(self, value: float | None) -> None:
         """Show ``value`` unless it is beyond the register's plausible range."""
         limit = self.entity_description.limit
-        if value is None or limit is None or abs(value) <= limit:
-            self._attr_native_value, self._held = value, False
-            return
-        if not self._held:
+        held = value is not None and limit is not None and abs(value) > limit
+        if not held:
+            self._attr_native_value = value
+        elif not self._held:
             _LOGGER.warning(
                 "%s: ignoring %s, beyond what a household connection carries; "
                 "keeping %s",
@@ -172,39 +156,39 @@ class ObisSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
                 value,
                 self._attr_native_value,
             )
-        self._held = True
+        self._held = held
 
 
 class EnergyTotalSensor(ObisSensor, RestoreSensor):
     """A meter total whose glitches never reach the state machine.
 
-    Each new reading passes the register's guard; the last good value survives
-    a restart, so a glitch in the first reading after it is caught too. Gas
-    and water volumes start a new cycle with the device's ``meterSince``.
+    The last good value survives a restart, to catch a glitch right after it.
+    Gas and water volumes start a new cycle with the device's ``meterSince``.
     """
+
+    _since: int | None = None
 
     def __init__(
         self, coordinator: MeterCoordinator, description: ObisSensorDescription
     ) -> None:
-        """Set up the register's guard (100 kWh or 40 m³ per hour at most)."""
+        """Set up the register's guard, which the diagnostics show too."""
         super().__init__(coordinator, description)
         self.guard = CounterGuard(max_rate(description.native_unit_of_measurement))
         coordinator.config_entry.runtime_data.guards[description.key] = self.guard
-        self._since: int | None = None
 
-    async def _async_restore(self) -> None:
+    async def async_added_to_hass(self) -> None:
         """Restore the last good value (in this unit) and the cycle's start."""
         state = await self.async_get_last_state()
         last = await self.async_get_last_sensor_data()
         unit = self.entity_description.native_unit_of_measurement
-        if not state or not last or last.native_unit_of_measurement != unit:
-            return
-        if isinstance(last.native_value, int | float):
-            age = (dt_util.utcnow() - state.last_updated).total_seconds()
-            now = self.hass.loop.time()
-            self.guard.restore(float(last.native_value), now - max(age, 0.0))
-        if since := dt_util.parse_datetime(str(state.attributes.get("last_reset"))):
-            self._since = int(since.timestamp())  # an exchange meanwhile is seen
+        if state and last and last.native_unit_of_measurement == unit:
+            if isinstance(last.native_value, int | float):
+                age = (dt_util.utcnow() - state.last_updated).total_seconds()
+                at = self.hass.loop.time() - max(age, 0.0)
+                self.guard.restore(float(last.native_value), at)
+            if since := dt_util.parse_datetime(str(state.attributes.get("last_reset"))):
+                self._since = int(since.timestamp())
+        await super().async_added_to_hass()
 
     def _take(self, value: float | None) -> None:
         """Pass ``value`` to the guard; show the last good value."""
@@ -237,3 +221,35 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         if self.state_class is not SensorStateClass.TOTAL or self._since is None:
             return None
         return datetime.fromtimestamp(self._since, UTC)
+
+
+class ActiveTariffSensor(MeterSensor):
+    """Which tariff register counts now, from the registers' growth.
+
+    They count whole Wh: at a low load they grow every few updates only, so a
+    tariff stays shown until nothing grew for ``TARIFF_HOLD`` seconds.
+    """
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [f"tariff_{code[-1]}" for code in TARIFFS]  # noqa: RUF012
+    _attr_translation_key = "active_tariff"
+    _grown_at = float("-inf")
+    _totals: dict[str, float] | None = None
+
+    def _take_reading(self, reading: MeterReading) -> None:
+        totals = {
+            code: value
+            for code in TARIFFS
+            if (register := reading.values.get(code))
+            and (value := register.number) is not None
+        }
+        before, self._totals = self._totals or {}, totals
+        grown = [
+            code for code, value in totals.items() if value > before.get(code, value)
+        ]
+        now = self.hass.loop.time()
+        if grown:
+            self._attr_native_value = f"tariff_{grown[0][-1]}"
+            self._grown_at = now
+        elif now - self._grown_at > TARIFF_HOLD:
+            self._attr_native_value = None  # nothing consumed

@@ -18,6 +18,8 @@ from .entity import WattwaechterEntity, action
 
 PARALLEL_UPDATES = 1
 
+SETTING = "ledEnable"
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -38,10 +40,6 @@ class LedSwitch(WattwaechterEntity[SettingsCoordinator], SwitchEntity):
     _attr_entity_category = EntityCategory.CONFIG
     _attr_translation_key = "led"
 
-    def __init__(self, coordinator: SettingsCoordinator) -> None:
-        """Bind the switch to the device's settings."""
-        super().__init__(coordinator, "led")
-
     @property
     def is_on(self) -> bool | None:
         """Return the device's ``ledEnable`` setting."""
@@ -58,22 +56,18 @@ class LedSwitch(WattwaechterEntity[SettingsCoordinator], SwitchEntity):
 
     @action
     async def _async_set(self, enabled: bool) -> None:
-        """Send the change; show what the device says it applied.
-
-        The device answers with the settings it applied, so no second request
-        is needed to read the change back, unless that answer was lost.
-        """
-        client = self.coordinator.client
+        """Send the change; the device answers with the settings it applied."""
         try:
-            changes = {"ledEnable": enabled}
-            applied = await client.update_settings(changes, Priority.ACTION)
+            applied = await self.coordinator.client.update_settings(
+                {SETTING: enabled}, Priority.ACTION
+            )
         except WattwaechterConnectionError:
             # The answer may be lost after the device applied the change.
             await self.coordinator.async_refresh()
             raise
-        led_enable = as_bool(applied.get("ledEnable"))
+        led_enable = as_bool(applied.get(SETTING))
         if led_enable is None or self.coordinator.data is None:
             await self.coordinator.async_refresh()
-            return
-        data = replace(self.coordinator.data, led_enable=led_enable)
-        self.coordinator.async_set_updated_data(data)
+        else:
+            data = replace(self.coordinator.data, led_enable=led_enable)
+            self.coordinator.async_set_updated_data(data)

@@ -1,10 +1,8 @@
 """Update entity: the device firmware, installed with progress from what it shows.
 
-The REST API has no progress endpoint. Installing starts the update, then
-follows the device through the coordinators' updates until it runs the new
-version: the LED shows ``OTA_ACTIVE`` while it downloads (25-60 %), the meter
-stops answering while it flashes and reboots (70 %), answers again (90 %), and
-the system info names the new version (100 %).
+The REST API has no progress endpoint, so an install follows the device: the
+LED shows ``OTA_ACTIVE`` while it downloads, the meter stops answering while it
+flashes and reboots, answers again, and the system info names the new version.
 """
 
 from __future__ import annotations
@@ -22,15 +20,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.budget import Priority
 from .api.models import OtaInfo
-from .const import CONF_FW_VERSION
 from .coordinator import OtaCoordinator, WattwaechterConfigEntry, device_id
-from .entity import WattwaechterEntity, action
+from .entity import WattwaechterEntity, action, firmware
 from .errors import action_error
 
 PARALLEL_UPDATES = 1
 
-INSTALL_TIMEOUT: Final = 600.0
-"""An install that has not shown the new version by then has failed."""
+INSTALL_TIMEOUT: Final = 600.0  # not on the new version by then: failed
+# The progress (%) each phase shows; the percentage shown is the phase reached.
+STARTED, DOWNLOADING, DOWNLOADED, AWAY, BACK = 5, 25, 60, 70, 90
 
 
 async def async_setup_entry(
@@ -53,24 +51,22 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         | UpdateEntityFeature.RELEASE_NOTES
     )
     _attr_translation_key = "firmware"
+    _target: str | None = None
+    _done: asyncio.Future[None] | None = None
 
     def __init__(self, coordinator: OtaCoordinator) -> None:
-        """Bind the entity; core's update entity has the bare device ID as ID."""
-        super().__init__(coordinator, "firmware")
+        """Take core's unique ID for the update entity: the bare device ID."""
+        super().__init__(coordinator)
         self._attr_unique_id = device_id(coordinator.config_entry)
         self._runtime = coordinator.config_entry.runtime_data
-        self._target: str | None = None
-        self._away = self._back = self._downloading = False
-        self._done: asyncio.Future[None] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Follow the meter, the LED and the system info during an install."""
         await super().async_added_to_hass()
-        runtime = self._runtime
         for coordinator, follow in (
             (self._meter, self._async_on_meter),
-            (runtime.led, self._async_on_led),
-            (runtime.system, self._async_on_system),
+            (self._runtime.led, self._async_on_led),
+            (self._runtime.system, self._async_on_system),
         ):
             self.async_on_remove(coordinator.async_add_listener(follow))
 
@@ -78,9 +74,8 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     def available(self) -> bool:
         """Return True while the device answers, and always during an install.
 
-        An OTA check that failed (the vendor's server away) leaves the entity
-        available: the installed version is known, the latest one unknown.
-        After a reboot the system info answers just before the meter does.
+        Not while the OTA check fails: that is the vendor's server. After a
+        reboot the system info answers just before the meter does.
         """
         meter, system = self._meter, self._runtime.system
         answers = meter.last_update_success or (
@@ -91,26 +86,19 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     @property
     def installed_version(self) -> str | None:
         """Return the firmware the device runs."""
-        system = self._runtime.system.data
-        if system is not None and system.firmware:
-            return system.firmware
-        version: str | None = self.coordinator.config_entry.data.get(CONF_FW_VERSION)
-        return version
+        return firmware(self.coordinator.config_entry)
 
     @property
     def _offer(self) -> OtaInfo | None:
         ota = self.coordinator.data
-        if ota is None or not ota.update_available or not ota.version:
-            return None
-        return ota
+        return ota if ota and ota.update_available and ota.version else None
 
     @property
     def latest_version(self) -> str | None:
         """Return the version on offer, or the installed one when there is none."""
         if self.coordinator.data is None:
             return None
-        offer = self._offer
-        return offer.version if offer else self.installed_version
+        return self._offer.version if self._offer else self.installed_version
 
     @property
     def release_summary(self) -> str | None:
@@ -143,11 +131,10 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         host = self._runtime.client.host
         if not await self._runtime.client.ota_start(Priority.ACTION):
             raise action_error("ota_rejected", host)
-        self._target, self._away, self._back = target, False, False
-        self._downloading = False
+        self._target = target
         self._done = self.hass.loop.create_future()
         self._runtime.restart.expect()
-        self._progress(5)
+        self._progress(STARTED)
         try:
             async with asyncio.timeout(INSTALL_TIMEOUT):
                 await self._done
@@ -165,19 +152,22 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
             self._attr_update_percentage = None
             self.async_write_ha_state()
 
-    def _installing(self) -> bool:
-        return self._done is not None and not self._done.done()
+    @property
+    def _phase(self) -> float:
+        """Return the phase a running install reached (0 when none runs)."""
+        if self._done is None or self._done.done():
+            return 0
+        return self._attr_update_percentage or 0
 
     @callback
     def _async_on_meter(self) -> None:
         """Follow the device going away (flashing, rebooting) and coming back."""
-        if not self._installing():
+        if not (phase := self._phase):
             return
         if not self._meter.last_update_success:
-            self._away = True
-            self._progress(70)
-        elif self._away:
-            self._async_back()
+            self._progress(AWAY)
+        elif phase >= AWAY:
+            self._progress(BACK)
         elif self._runtime.led.supported:
             # Still downloading: the LED tells (one request per meter update).
             self.hass.async_create_task(self._runtime.led.async_request_refresh())
@@ -186,35 +176,28 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     def _async_on_led(self) -> None:
         """Follow the download; a LED that leaves OTA_ACTIVE rebooted already."""
         led = self._runtime.led.data
-        if not self._installing() or self._away or self._back or led is None:
+        if not (phase := self._phase) or phase >= AWAY or led is None:
             return
         if led.status == "OTA_ACTIVE":
-            self._downloading = True
-            self._progress(min(max(self._attr_update_percentage or 0, 20) + 5, 60))
-        elif self._downloading:  # rebooted between two meter updates
-            self._async_back()
+            self._progress(min(max(phase + 5, DOWNLOADING), DOWNLOADED))
+        elif phase >= DOWNLOADING:  # rebooted between two meter updates
+            self._progress(BACK)
             self.hass.async_create_task(self._runtime.system.async_request_refresh())
-
-    @callback
-    def _async_back(self) -> None:
-        self._back = True
-        self._progress(90)
 
     @callback
     def _async_on_system(self) -> None:
         """End the install on the new version, or fail on the old one.
 
-        After the reboot the system info may be the first answer (it tells
-        who answers before the meter is read): it means back, too.
+        After the reboot the system info may answer first: that means back too.
         """
-        version = self.installed_version
-        if self._installing() and self._done is not None:
+        if self._phase and self._done:
             answered = self._runtime.system.last_update_success
-            if self._away and not self._back and answered:
-                self._async_back()
+            if AWAY <= self._phase < BACK and answered:
+                self._progress(BACK)
+            version = self.installed_version
             if version == self._target:
                 self._done.set_result(None)
-            elif self._back:
+            elif self._phase >= BACK:
                 self._done.set_exception(
                     action_error(
                         "ota_old_version",
@@ -226,8 +209,9 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         self.async_write_ha_state()
 
     def _progress(self, percentage: float) -> None:
-        """Report a phase; the percentage never goes down."""
+        """Show a phase reached; the percentage never goes down."""
         self._attr_in_progress = True
-        current = self._attr_update_percentage
-        self._attr_update_percentage = max(percentage, current or 0)
+        self._attr_update_percentage = max(
+            percentage, self._attr_update_percentage or 0
+        )
         self.async_write_ha_state()
