@@ -26,7 +26,7 @@ def as_float(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer too large for a float
         return None
     return number if math.isfinite(number) else None
 
