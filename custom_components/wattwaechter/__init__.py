@@ -168,4 +168,4 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Drop the entry's write-token issue (HA 2026.11+ does it by itself)."""
-    async_delete_issues(hass, entry, (WRITE_TOKEN,))
+    async_set_issue(hass, entry, WRITE_TOKEN, False)

@@ -90,11 +90,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a feature the firmware lacks is no failure, it stops polling.
-
-        On a 401 the user is asked for a token while polling goes on, so the
-        entry recovers by itself when the device stops asking for one.
-        """
+        """Fetch; a 401 asks for a token while polling goes on (auth may go off)."""
         try:
             return await self._fetch()
         except WattwaechterNotSupportedError as err:
@@ -128,9 +124,8 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
 class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     """Polls ``/history/latest``; tells whether the reading is fresh.
 
-    The reading is stale while the device answers without a new one: 204, the
-    same timestamp for ``STALE_UPDATES`` updates (reading head fallen off, the
-    meter's info mode off), or the LED asks for the meter's attention.
+    Stale: a 204, the same timestamp for ``STALE_UPDATES`` updates (reading head
+    fallen off, info mode off), or the LED asking for the meter's attention.
     """
 
     last_fresh: datetime | None = None
@@ -197,11 +192,10 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         return since
 
     async def _fetch(self) -> MeterReading:
-        """Read the meter; first check who answers when that is in doubt.
+        """Read the meter; check who answers first when that is in doubt.
 
-        A total that moves as no meter can (backwards, or leaping) may come
-        from another device at the address: that is checked before any entity
-        sees the reading.
+        A total moving as no meter can may come from another device at the
+        address: that is checked before any entity sees the reading.
         """
         if not self.verified:
             await self._async_check_device()
@@ -255,19 +249,13 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     def _async_update_registry(self, info: SystemInfo) -> None:
         """Show a new firmware or model at once; look for features it may bring."""
         entry = self.config_entry
-        registry = dr.async_get(self.hass)
         model, model_id = device_model(entry, info)
-        wanted = {"sw_version": info.firmware, "model": model, "model_id": model_id}
-        if device := registry.async_get_device(
-            identifiers={(DOMAIN, device_id(entry))}
-        ):
-            changes = {
-                key: value
-                for key, value in wanted.items()
-                if value and getattr(device, key) != value
-            }
-            if changes:
-                registry.async_update_device(device.id, **changes)  # type: ignore[arg-type]
+        known = {"sw_version": info.firmware, "model": model, "model_id": model_id}
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, device_id(entry))})
+        if device is not None:  # an update without changes does nothing
+            values = {key: value for key, value in known.items() if value}
+            registry.async_update_device(device.id, **values)  # type: ignore[arg-type]
         firmware = info.firmware
         if not firmware or firmware == entry.data.get(CONF_FW_VERSION):
             return

@@ -20,8 +20,6 @@ WRITE_TOKEN: Final = "write_token_required"
 RATE_LIMITED: Final = "rate_limited"
 STALE: Final = "meter_stale"
 WRONG_DEVICE: Final = "wrong_device"
-DEVICE_STATE: Final = (AUTH_DISABLED, RATE_LIMITED, STALE, WRONG_DEVICE)
-"""Issues about what a loaded entry sees; they go when it unloads."""
 
 
 @callback
@@ -55,9 +53,7 @@ def async_set_issue(
 
 
 @callback
-def async_delete_issues(
-    hass: HomeAssistant, entry: ConfigEntry, kinds: tuple[str, ...] = DEVICE_STATE
-) -> None:
-    """Drop the entry's issues of ``kinds``."""
-    for kind in kinds:
+def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop the issues about what the entry saw (it unloads); not write_token."""
+    for kind in (AUTH_DISABLED, RATE_LIMITED, STALE, WRONG_DEVICE):
         async_set_issue(hass, entry, kind, False)
