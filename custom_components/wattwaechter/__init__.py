@@ -93,7 +93,6 @@ async def async_setup_entry(
         return (name and dt_util.get_time_zone(name)) or dt_util.get_default_time_zone()
 
     async def identify() -> bool:
-        """Ask who answers before the history is read (True: our device)."""
         try:
             info = await system.fetch_checked(Priority.BACKGROUND)
         except UpdateFailed:
@@ -110,9 +109,8 @@ async def async_setup_entry(
         lambda: [c for c in (system, settings, led, ota) if c.supported],
         on_back=reader.wake,
     )
-    entry.runtime_data = WattwaechterRuntimeData(
+    runtime = entry.runtime_data = WattwaechterRuntimeData(
         client=client,
-        device_entry_id="",
         meter=meter,
         system=system,
         settings=settings,
@@ -124,13 +122,11 @@ async def async_setup_entry(
     entry.async_on_unload(client.budget.close)
     await system.async_config_entry_first_refresh()
     meter.verified = True  # the system info just said who answers
-    entry.runtime_data.device_entry_id = (
-        dr.async_get(hass)
-        .async_get_or_create(config_entry_id=entry.entry_id, **device_info(entry))
-        .id
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **device_info(entry)
     )
     await meter.async_config_entry_first_refresh()
-    for coordinator in (settings, led, ota):
+    for coordinator in runtime.optional:
         await coordinator.async_refresh()
         if coordinator.supported and not coordinator.last_update_success:
             restart.expect(grace=0)  # ask again as soon as the meter answers
@@ -152,12 +148,12 @@ async def async_setup_entry(
     entry.async_on_unload(settings.async_add_listener(auth_issue))
     entry.async_on_unload(meter.async_add_listener(auth_issue))
     entry.async_on_unload(lambda: async_delete_issues(hass, entry))
-    if entry.runtime_data.can_write:
+    if runtime.can_write:
         async_set_issue(hass, entry, WRITE_TOKEN, False)
     model_id = device_model(entry, system.data)[1] or ""
-    entry.runtime_data.history.supported = not model_id.startswith("ww_gw")
+    runtime.history.supported = not model_id.startswith("ww_gw")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.runtime_data.history.async_start()
+    runtime.history.async_start()
     return True
 
 
@@ -172,4 +168,4 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Drop the entry's write-token issue (HA 2026.11+ does it by itself)."""
-    async_delete_issues(hass, entry, (WRITE_TOKEN,))
+    async_set_issue(hass, entry, WRITE_TOKEN, False)

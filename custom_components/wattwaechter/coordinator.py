@@ -1,11 +1,8 @@
-"""Coordinators of one device, each fetching one kind of data.
+"""Coordinators of one device, one per kind of data.
 
-* meter: ``/history/latest``, every register in one request, and whether the
-  reading is fresh;
-* system: ``/system/info``: diagnostics, the installed firmware, and who the
-  device is (checked against the entry at every update);
-* settings, LED, OTA: slow, and optional: a firmware that answers 404 has no
-  such feature, which stays off until the firmware changes.
+The meter tells whether its reading is fresh; the system info says who answers
+and which firmware runs; settings, LED and OTA are features a firmware may lack
+(a 404 turns one off until the firmware changes).
 """
 
 from __future__ import annotations
@@ -49,8 +46,7 @@ from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
-
-RATE_LIMITED_AFTER = timedelta(minutes=3)
+REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: STALE_ISSUE_AFTER}
 
 
 def device_id(entry: ConfigEntry) -> str:
@@ -83,23 +79,18 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         interval: timedelta,
     ) -> None:
         """Poll ``client`` every ``interval``."""
-        kind = type(self).__name__.removesuffix("Coordinator").lower()
+        self.feature = type(self).__name__.removesuffix("Coordinator").lower()
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {kind} {client.host}",
+            name=f"{DOMAIN} {self.feature} {client.host}",
             update_interval=interval,
         )
         self.client = client
-        self.feature = kind
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a 401 asks the user for a token and polling goes on.
-
-        An optional feature the firmware lacks (404) is said once, at INFO,
-        and no longer asked for; that is no failed update.
-        """
+        """Fetch; a 401 asks for a token while polling goes on (auth may go off)."""
         try:
             return await self._fetch()
         except WattwaechterNotSupportedError as err:
@@ -115,12 +106,9 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self.supported = False
             self.update_interval = None
             return cast(DataT, None)
-        except WattwaechterAuthError as err:
-            # Polling goes on, so the entry recovers by itself when the
-            # device stops asking for a token; meanwhile the user is asked.
-            self.config_entry.async_start_reauth(self.hass)
-            raise update_failed(err, self.client.host) from err
         except WattwaechterError as err:
+            if isinstance(err, WattwaechterAuthError):
+                self.config_entry.async_start_reauth(self.hass)
             raise update_failed(err, self.client.host) from err
 
     async def _fetch(self) -> DataT:
@@ -136,40 +124,25 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
 class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     """Polls ``/history/latest``; tells whether the reading is fresh.
 
-    The reading is stale while the device answers without a new one: 204, the
-    same timestamp for ``STALE_UPDATES`` updates (the reading head fell off,
-    the meter's info mode is off), or the LED asks for the meter's attention.
+    Stale: a 204, the same timestamp for ``STALE_UPDATES`` updates (reading head
+    fallen off, info mode off), or the LED asking for the meter's attention.
     """
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: WattwaechterConfigEntry,
-        client: WattwaechterClient,
-        interval: timedelta,
-    ) -> None:
-        """Start with nothing known."""
-        super().__init__(hass, entry, client, interval)
-        self.last_fresh: datetime | None = None
-        self.verified = False
-        """Whether the device was checked to be ours since it last failed."""
-        self._unchanged = 0
-        self._attention_shown = False
-        self._at = 0.0
-        """When (loop time) the last reading arrived."""
-        self._stale_since: datetime | None = None
-        self._refused_since: datetime | None = None
+    last_fresh: datetime | None = None
+    verified = False
+    """Whether the device was checked to be ours since it last failed."""
+    _unchanged = 0
+    _attention_shown = False
+    _at = 0.0  # loop time of the last reading
+    _busy_since: datetime | None = None
+    _stale_since: datetime | None = None
 
     @callback
     def async_set_interval(self, seconds: float) -> None:
-        """Poll every ``seconds``, the next poll one interval from now.
-
-        The options flow calls this: no reload and no extra request (setting
-        the data it has restarts the coordinator's timer).
-        """
+        """Poll every ``seconds`` from now on, without a reload or a request."""
         self.update_interval = timedelta(seconds=seconds)
         if self.data is not None:
-            self.async_set_updated_data(self.data)
+            self.async_set_updated_data(self.data)  # restarts the timer
 
     @property
     def stale(self) -> bool:
@@ -194,14 +167,11 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         except UpdateFailed as err:
             if isinstance(err.__cause__, WattwaechterConnectionError):
                 self.verified = False  # away: check who answers when it is back
-            refused = isinstance(err.__cause__, WattwaechterRetryLaterError)
-            self._refused_since = self._since(self._refused_since, refused)
-            self._set_issue(RATE_LIMITED, self._refused_since, RATE_LIMITED_AFTER)
+            busy = isinstance(err.__cause__, WattwaechterRetryLaterError)
+            self._busy_since = self._repair(RATE_LIMITED, self._busy_since, busy)
             raise
-        self._refused_since = None
-        self._set_issue(RATE_LIMITED, None, RATE_LIMITED_AFTER)
-        self._stale_since = self._since(self._stale_since, self.stale)
-        self._set_issue(STALE, self._stale_since, STALE_ISSUE_AFTER)
+        self._busy_since = self._repair(RATE_LIMITED, None, False)
+        self._stale_since = self._repair(STALE, self._stale_since, self.stale)
         for flow in self.config_entry.async_get_active_flows(
             self.hass, {SOURCE_REAUTH}
         ):
@@ -209,13 +179,23 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self.hass.config_entries.flow.async_abort(flow["flow_id"])
         return reading
 
-    async def _fetch(self) -> MeterReading:
-        """Check who answers (after being away), then read the meter.
+    def _repair(
+        self, kind: str, since: datetime | None, holds: bool
+    ) -> datetime | None:
+        """Raise the repair once its condition held long enough; return since when."""
+        now = dt_util.utcnow()
+        since = (since or now) if holds else None
+        after = REPAIR_AFTER[kind]
+        active = since is not None and now - since >= after
+        minutes = f"{after.total_seconds() / 60:.0f}"
+        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
+        return since
 
-        A total that moves as no single meter can (backwards, or leaping)
-        may be another device at the address: who answers is checked before
-        the reading reaches any entity. A glitch of our own meter costs one
-        system info request; the guards of the totals handle the rest.
+    async def _fetch(self) -> MeterReading:
+        """Read the meter; check who answers first when that is in doubt.
+
+        A total moving as no meter can may come from another device at the
+        address: that is checked before any entity sees the reading.
         """
         if not self.verified:
             await self._async_check_device()
@@ -237,23 +217,9 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         return reading
 
     async def _async_check_device(self) -> None:
-        """Read the system info; fail (wrong_device) when another device answers."""
         system = self.config_entry.runtime_data.system
         system.async_set_updated_data(await system.fetch_checked(Priority.METER))
         self.verified = True
-
-    @staticmethod
-    def _since(since: datetime | None, condition: bool) -> datetime | None:
-        """Return since when ``condition`` holds (None while it does not)."""
-        if not condition:
-            return None
-        return since or dt_util.utcnow()
-
-    def _set_issue(self, kind: str, since: datetime | None, after: timedelta) -> None:
-        """Raise the repair ``kind`` once the condition held ``after``; else drop it."""
-        active = since is not None and dt_util.utcnow() - since >= after
-        minutes = f"{after.total_seconds() / 60:.0f}"
-        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
@@ -283,17 +249,13 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     def _async_update_registry(self, info: SystemInfo) -> None:
         """Show a new firmware or model at once; look for features it may bring."""
         entry = self.config_entry
-        registry = dr.async_get(self.hass)
-        device = registry.async_get(entry.runtime_data.device_entry_id)
         model, model_id = device_model(entry, info)
-        wanted = {"sw_version": info.firmware, "model": model, "model_id": model_id}
-        changes = {
-            key: value
-            for key, value in wanted.items()
-            if value and device and getattr(device, key) != value
-        }
-        if device is not None and changes:
-            registry.async_update_device(device.id, **changes)  # type: ignore[arg-type]
+        known = {"sw_version": info.firmware, "model": model, "model_id": model_id}
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, device_id(entry))})
+        if device is not None:  # an update without changes does nothing
+            values = {key: value for key, value in known.items() if value}
+            registry.async_update_device(device.id, **values)  # type: ignore[arg-type]
         firmware = info.firmware
         if not firmware or firmware == entry.data.get(CONF_FW_VERSION):
             return
@@ -325,7 +287,7 @@ class SettingsCoordinator(WattwaechterCoordinator[Settings | None]):
 
     optional = True
 
-    async def _fetch(self) -> Settings | None:
+    async def _fetch(self) -> Settings:
         return await self.client.settings(Priority.SYSTEM)
 
 
@@ -334,7 +296,7 @@ class LedCoordinator(WattwaechterCoordinator[LedStatus | None]):
 
     optional = True
 
-    async def _fetch(self) -> LedStatus | None:
+    async def _fetch(self) -> LedStatus:
         return await self.client.led(Priority.SYSTEM)
 
 
@@ -343,7 +305,7 @@ class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
 
     optional = True
 
-    async def _fetch(self) -> OtaInfo | None:
+    async def _fetch(self) -> OtaInfo:
         return await self.client.ota_check(Priority.SYSTEM)
 
 
@@ -352,7 +314,6 @@ class WattwaechterRuntimeData:
     """What a loaded entry keeps."""
 
     client: WattwaechterClient
-    device_entry_id: str
     meter: MeterCoordinator
     system: SystemCoordinator
     settings: SettingsCoordinator

@@ -1,9 +1,7 @@
 """Diagnostics: what the integration knows about the device, secrets removed.
 
-Redacted: both tokens, the addresses (host, IP, a static IP setup, MAC and
-the device ID, which is the MAC, the mDNS name, which contains it), Wi-Fi
-and access-point names, MQTT credentials, and the meter's identifier
-registers.
+Addresses are secrets too: the device ID and the mDNS name contain the MAC. The
+meter's identifier registers (its serial) are redacted by their OBIS code.
 """
 
 from __future__ import annotations
@@ -65,7 +63,6 @@ async def async_get_device_diagnostics(
 
 
 def _diagnostics(entry: WattwaechterConfigEntry) -> dict[str, Any]:
-    """Collect everything, not yet redacted."""
     runtime = entry.runtime_data
     meter = runtime.meter
     reading = meter.data

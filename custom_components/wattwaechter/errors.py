@@ -44,18 +44,12 @@ def error_key(err: WattwaechterError) -> str:
     )
 
 
-def placeholders(err: WattwaechterError, host: str) -> dict[str, str]:
-    """Return the placeholders every message of the table may use."""
-    retry_after = getattr(err, "retry_after", 0.0)
-    return {"host": host, "error": str(err), "retry_after": f"{retry_after:.0f}"}
-
-
 def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
     """Return the coordinator's translated UpdateFailed for a client error."""
     return UpdateFailed(
         translation_domain=DOMAIN,
         translation_key=error_key(err),
-        translation_placeholders=placeholders(err, host),
+        translation_placeholders=_placeholders(err, host),
     )
 
 
@@ -63,12 +57,15 @@ def action_error(
     err: WattwaechterError | str, host: str, **extra: str
 ) -> HomeAssistantError:
     """Return the translated error of an action; ``err`` may be a key."""
-    if isinstance(err, str):
-        key, values = err, {"host": host, **extra}
-    else:
-        key, values = error_key(err), {**placeholders(err, host), **extra}
     return HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=values,
+        translation_key=err if isinstance(err, str) else error_key(err),
+        translation_placeholders={**_placeholders(err, host), **extra},
     )
+
+
+def _placeholders(err: WattwaechterError | str, host: str) -> dict[str, str]:
+    if isinstance(err, str):
+        return {"host": host}
+    retry_after = getattr(err, "retry_after", 0.0)
+    return {"host": host, "error": str(err), "retry_after": f"{retry_after:.0f}"}

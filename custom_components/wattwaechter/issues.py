@@ -1,8 +1,6 @@
 """Repair issues the device's state raises; each goes away when the state does.
 
-``auth_disabled`` is fixable (``repairs.py`` turns authentication on); the
-others explain what to do: add the write token, slow down another client,
-check the reading head, or find out which device answers at the address.
+``auth_disabled`` is fixable (``repairs.py``); the others say what to do.
 """
 
 from __future__ import annotations
@@ -22,13 +20,6 @@ WRITE_TOKEN: Final = "write_token_required"
 RATE_LIMITED: Final = "rate_limited"
 STALE: Final = "meter_stale"
 WRONG_DEVICE: Final = "wrong_device"
-DEVICE_STATE: Final = (AUTH_DISABLED, RATE_LIMITED, STALE, WRONG_DEVICE)
-"""Issues about what a loaded entry sees; they go when it unloads."""
-
-
-def issue_id(kind: str, entry: ConfigEntry) -> str:
-    """Return the ID of an entry's issue of one kind."""
-    return f"{kind}_{entry.entry_id}"
 
 
 @callback
@@ -40,13 +31,14 @@ def async_set_issue(
     **placeholders: str,
 ) -> None:
     """Raise the issue ``kind`` of the entry while ``active``; drop it otherwise."""
+    issue_id = f"{kind}_{entry.entry_id}"
     if not active:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
     ir.async_create_issue(
         hass,
         DOMAIN,
-        issue_id(kind, entry),
+        issue_id,
         is_fixable=kind == AUTH_DISABLED,
         severity=ir.IssueSeverity.WARNING,
         translation_key=kind,
@@ -61,9 +53,7 @@ def async_set_issue(
 
 
 @callback
-def async_delete_issues(
-    hass: HomeAssistant, entry: ConfigEntry, kinds: tuple[str, ...] = DEVICE_STATE
-) -> None:
-    """Drop the entry's issues of ``kinds``."""
-    for kind in kinds:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop the issues about what the entry saw (it unloads); not write_token."""
+    for kind in (AUTH_DISABLED, RATE_LIMITED, STALE, WRONG_DEVICE):
+        async_set_issue(hass, entry, kind, False)

@@ -16,18 +16,12 @@ from .issues import AUTH_DISABLED
 from .security import async_enable_auth
 
 
-class EnableAuthRepairFlow(RepairsFlow):
+class EnableAuthRepairFlow(ConfirmRepairFlow):
     """Turn the device's API authentication on, with new tokens stored."""
 
     def __init__(self, entry_id: str) -> None:
         """Fix the device of one entry."""
         self._entry_id = entry_id
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> FlowResult:
-        """Explain what the fix does."""
-        return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, Any] | None = None

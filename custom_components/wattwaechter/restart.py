@@ -1,8 +1,7 @@
 """After a restart, ask the slow coordinators once when the meter answers again.
 
-A restart (the button, a firmware update, a power cut) may change what the
-slow coordinators show (uptime, firmware, LED status); they poll rarely, so
-the meter coordinator, which polls every few seconds, tells when to ask.
+A restart (the button, a firmware update, a power cut) may change what they
+show (uptime, firmware, LED); the meter, polled every few seconds, tells when.
 """
 
 from __future__ import annotations
@@ -31,13 +30,11 @@ class RestartWatcher:
     ) -> None:
         """Watch ``meter``; after a restart ask ``slow()`` and call ``on_back``."""
         self._hass = hass
-        self._on_back = on_back
         self._meter = meter
         self._slow = slow
-        self._pending = False
-        self._away = False
-        self._since = 0.0
-        self._grace = RESTART_GRACE
+        self._on_back = on_back
+        self._pending = self._away = False
+        self._until = 0.0
 
     @callback
     def async_listen(self) -> CALLBACK_TYPE:
@@ -48,7 +45,7 @@ class RestartWatcher:
     def expect(self, grace: float = RESTART_GRACE) -> None:
         """Ask again after a restart that is coming (or for slow data missing)."""
         self._pending, self._away = True, False
-        self._since, self._grace = self._hass.loop.time(), grace
+        self._until = self._hass.loop.time() + grace
 
     @callback
     def _async_on_meter(self) -> None:
@@ -60,9 +57,8 @@ class RestartWatcher:
                 self.expect()
             self._away = True
             return
-        if not self._pending or (
-            not self._away and self._hass.loop.time() - self._since < self._grace
-        ):
+        waiting = not self._away and self._hass.loop.time() < self._until
+        if not self._pending or waiting:
             return
         if self._away:
             self._on_back()

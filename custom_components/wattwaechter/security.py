@@ -1,15 +1,9 @@
 """New API tokens for a device: rotation, and turning authentication on.
 
-Both use the device's two-phase change: ``generate`` makes a pending pair,
-``confirm`` (with the current WRITE token) activates it. Nothing is stored
-before the device confirmed, and every step leaves Home Assistant able to
-reach the device with what the entry holds:
-
-* rotation: generate, confirm, store. When confirm's answer is lost, a read
-  with the new pair, then with the old one, tells which the device took.
-* turning auth on (the repair): generate, confirm (auth is off, any token
-  works), store, ``api_auth_required: true`` with the new WRITE token, read
-  back with the new READ token; a lost answer is settled by the read.
+Both use the device's two-phase change (``generate``, then ``confirm`` with the
+current WRITE token) and store nothing the device has not confirmed, so Home
+Assistant can always reach the device with what the entry holds. When the
+answer to a step is lost, a read tells which tokens or setting the device took.
 """
 
 from __future__ import annotations
@@ -51,10 +45,7 @@ async def async_rotate_tokens(
             await client.confirm_tokens(pair[1], ACTION)
         except WattwaechterConnectionError as err:
             _LOGGER.info(
-                "The answer of %s to the new tokens was lost (%s); asking which "
-                "tokens it accepts",
-                client.host,
-                err,
+                "The answer of %s to new tokens was lost: %s", client.host, err
             )
             if not await _async_new_pair_works(hass, client, pair):
                 raise action_error("rotation_not_applied", client.host) from err
@@ -95,11 +86,7 @@ async def async_enable_auth(
 
 
 async def _async_generate(client: WattwaechterClient) -> tuple[str, str]:
-    """Return a new pair, checked before it is confirmed.
-
-    A pair the client could not send would lock Home Assistant out once
-    confirmed, so it is refused here.
-    """
+    """Return a new pair; one the client could not send would lock HA out."""
     pending = await client.generate_tokens(ACTION)
     try:
         read, write = clean_token(pending.read_token), clean_token(pending.write_token)
@@ -135,7 +122,6 @@ async def _async_new_pair_works(
 def _store(
     hass: HomeAssistant, entry: WattwaechterConfigEntry, pair: tuple[str, str]
 ) -> None:
-    """Keep the pair in the entry and use it from now on (no reload)."""
     entry.runtime_data.client.set_tokens(*pair)
     hass.config_entries.async_update_entry(
         entry, data={**entry.data, CONF_TOKEN: pair[0], CONF_WRITE_TOKEN: pair[1]}

@@ -62,6 +62,7 @@ GARBAGE: list[Any] = [None, [], [1, 2], "text", 42, 1.5, True, {"a": 1}]
         (None, None),
         ([1], None),
         ({"value": 1}, None),
+        (10**400, None),  # JSON allows integers no float can hold
     ],
 )
 def test_as_float(raw: Any, expected: float | None) -> None:

@@ -1,24 +1,11 @@
 """The request budget every request to one device passes.
 
-The device accepts 25 requests per 10 s from all its clients together (its web
-UI, the vendor app, us) and answers 429 beyond that. A sliding window keeps
-our share well below: each priority may send only while the window holds
-fewer than its cap, so lower priorities leave room for higher ones. A user's
-action may use up to 20 (five stay free for other clients); everything we do
-by ourselves stays within 10, background work (the history import) within 5.
-
-A meter poll in the window has its successor 10 s later, when the device may
-still count the first (the two sit on the edge of its window): background work
-keeps that slot free, so another client that leaves us five requests never
-sees us take a sixth for a poll.
-
-A 429 or 503 pauses what it answered: one answered to background work pauses
-only background work, anything else pauses all traffic. Either also lowers the
-background cap to what the device just showed it could take, less one, so the
-meter keeps a slot while another client uses most of the device; the cap
-creeps back by one a minute. Actions and meter polls fail fast instead of
-waiting long; slow polls and background work wait their turn.
-
+The device takes 25 requests per 10 s from all its clients together (web UI,
+vendor app, us) and answers 429 beyond. In our sliding window each priority
+sends only while the window holds fewer than its cap, so lower priorities leave
+room for higher ones and five requests stay free for other clients. A 429 or
+503 pauses what it answered (background work only, or everything) and lowers
+the background cap to what the device took, creeping back one a minute.
 Time is the running event loop's clock, so tests that move it move the budget.
 """
 
@@ -177,6 +164,8 @@ class RequestBudget:
         return min(CAPS[Priority.BACKGROUND], self._background_cap + recovered)
 
     def _limit(self, priority: Priority, now: float) -> int:
+        # A meter poll's successor comes 10 s later, when the device may still
+        # count the first: background work keeps that slot free.
         if priority is Priority.BACKGROUND:
             return max(1, self._cap(now) - (1 if self._polls else 0))
         return CAPS[priority]
@@ -219,9 +208,8 @@ class RequestBudget:
             if head.future.done():
                 heapq.heappop(self._waiters)
                 continue
-            if now < self._resume_at(head.priority) or len(self._sent) >= self._limit(
-                head.priority, now
-            ):
+            paused = now < self._resume_at(head.priority)
+            if paused or len(self._sent) >= self._limit(head.priority, now):
                 break
             heapq.heappop(self._waiters)
             self._sent.append(now)

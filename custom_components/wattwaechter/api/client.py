@@ -1,8 +1,7 @@
 """Async client of the WattWächter local REST API (``/api/v1``).
 
 One method per endpoint, each with the budget priority its caller gives. Every
-HTTP outcome other than success becomes a typed error; the client never
-sleeps or retries, so callers decide what waiting is acceptable.
+outcome but success is a typed error; the client never sleeps or retries.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ class WattwaechterClient:
         budget: RequestBudget | None = None,
     ) -> None:
         """Check the host and the tokens; raise WattwaechterInvalidInputError."""
-        self._address: HostAddress = parse_host(host)
+        self.address: HostAddress = parse_host(host)
         self._session = session
         self._read_token = clean_token(read_token)
         self._write_token = clean_token(write_token)
@@ -76,12 +75,7 @@ class WattwaechterClient:
     @property
     def host(self) -> str:
         """Return the normalised ``host[:port]``."""
-        return self._address.authority
-
-    @property
-    def address(self) -> HostAddress:
-        """Return the parsed address."""
-        return self._address
+        return self.address.authority
 
     @property
     def can_write(self) -> bool:
@@ -94,11 +88,8 @@ class WattwaechterClient:
         self._write_token = clean_token(write_token)
 
     def _token(self, access: Access) -> str | None:
-        """Pick the least-privileged token that can do the job.
-
-        Without a WRITE token a write still sends the READ token: the device
-        then answers 403, which callers explain as "needs the write token".
-        """
+        # The least-privileged token that can do the job. Without a WRITE
+        # token a write sends the READ token: the 403 says "needs the write token".
         if access == "read":
             return self._read_token or self._write_token
         if access == "write":
@@ -117,9 +108,8 @@ class WattwaechterClient:
     ) -> Any:
         """Send one request through the budget; return the parsed JSON body.
 
-        A 401 to a request sent with tokens that were replaced meanwhile (a
-        rotation) is asked again with the new ones: that is no reason for a
-        reauth.
+        A 401 to tokens replaced meanwhile (a rotation) is sent again with the
+        new ones: that is no reason for a reauth.
         """
         token = self._token(access)
         try:
@@ -142,7 +132,7 @@ class WattwaechterClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        url = self._address.base_url.with_path(f"/api/v1{path}")
+        url = self.address.base_url.with_path(f"/api/v1{path}")
         try:
             async with (
                 asyncio.timeout(TIMEOUT),
@@ -163,7 +153,6 @@ class WattwaechterClient:
     def _retry_later(
         self, status: int, headers: Mapping[str, str], priority: Priority
     ) -> None:
-        """Raise the 429/503 error after telling the budget to back off."""
         retry_after = _retry_after(
             headers.get("Retry-After"), DEFAULT_RETRY_AFTER[status]
         )
@@ -195,10 +184,7 @@ class WattwaechterClient:
         )
 
     async def high_res(self, day: date, priority: Priority) -> tuple[HighResItem, ...]:
-        """Return the 15-minute slots of one local day; none when it has no data.
-
-        Firmware 1.3 answers 204 for such a day, older firmware 400.
-        """
+        """Return the 15-minute slots of a local day (none: 204, or 400 before 1.3)."""
         params = {"date": day.isoformat()}
         return high_res_items(await self._history("/history/highRes", params, priority))
 
@@ -247,8 +233,7 @@ class WattwaechterClient:
     async def ota_start(self, priority: Priority) -> bool:
         """Start a firmware update; return whether the device started one.
 
-        Firmware 1.3 answers ``ok`` with ``update_available: false`` when
-        there is nothing to install.
+        Firmware 1.3 answers ``ok`` and ``update_available: false`` to nothing new.
         """
         answer = as_object(await self._request("POST", "/ota/start", priority, "write"))
         offered = as_bool(answer.get("update_available")) is not False

@@ -1,8 +1,7 @@
-"""Typed errors of the WattWächter client: one per HTTP outcome other than success.
+"""Typed errors of the WattWächter client, one per outcome other than success.
 
 Callers tell "try later" (connection, timeout, 429, 503, budget) from "fix the
-credentials" (401), "needs the write token" (403) and "this firmware has no
-such endpoint" (404).
+token" (401), "needs the write token" (403) and "not in this firmware" (404).
 """
 
 from __future__ import annotations

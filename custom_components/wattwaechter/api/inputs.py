@@ -1,11 +1,8 @@
 """Check what a user types: the device address and API tokens.
 
-Accepted: ``192.168.1.5``, ``wattwaechter-aabbccddeeff.local``, ``host:8080``,
-``[fe80::1]:8080``, ``fe80::1`` and ``http://host[:port][/]``. Anything that
-would put a path, credentials, another scheme or white space into the URL is
-refused with a reason the config flow shows as a form error. A zero-padded
-IPv4 address (``192.168.010.020``) means the decimal address: left as a name,
-the resolver would read it as octal and reach another host.
+Accepted: a host name, an IPv4 or IPv6 address, an optional port and an
+``http://`` prefix; anything else that would reach into the URL (a path,
+credentials, another scheme, white space) is refused with a form error.
 """
 
 from __future__ import annotations
@@ -52,52 +49,49 @@ class HostAddress:
         return URL.build(scheme="http", host=self.host, port=self.port, path="/api/v1")
 
 
-def _invalid(reason: str) -> WattwaechterInvalidInputError:
-    return WattwaechterInvalidInputError(reason)
-
-
 def _numeric_host(host: str) -> str:
-    """Return a dotted-decimal IPv4 for an all-numeric host, or refuse it."""
+    # Zero-padded IPv4 (192.168.010.020) means the decimal address: left as a
+    # name, the resolver would read it as octal and reach another host.
     parts = host.rstrip(".").split(".")
     if len(parts) != 4 or not all(part.isdigit() and len(part) <= 3 for part in parts):
-        raise _invalid("host_invalid")
+        raise WattwaechterInvalidInputError("host_invalid")
     try:
         return str(ipaddress.IPv4Address(".".join(str(int(part)) for part in parts)))
     except ValueError as err:
-        raise _invalid("host_invalid") from err
+        raise WattwaechterInvalidInputError("host_invalid") from err
 
 
 def parse_host(text: str) -> HostAddress:
     """Validate and split a user-typed host; raise WattwaechterInvalidInputError."""
     value = text.strip()
     if not value:
-        raise _invalid("host_empty")
+        raise WattwaechterInvalidInputError("host_empty")
     if any(char.isspace() for char in value):
-        raise _invalid("host_whitespace")
+        raise WattwaechterInvalidInputError("host_whitespace")
     if "%" in value or any(not char.isprintable() for char in value):
         # Percent escapes and IPv6 zone IDs have no place in a device address.
-        raise _invalid("host_invalid")
+        raise WattwaechterInvalidInputError("host_invalid")
     try:
         return HostAddress(str(ipaddress.IPv6Address(value)))
     except ValueError:
         pass
     if "://" in value:
         if value.split("://", 1)[0].lower() != "http":
-            raise _invalid("host_scheme")
+            raise WattwaechterInvalidInputError("host_scheme")
     else:
         value = f"http://{value}"
     try:
         url = URL(value)
         port = url.explicit_port
     except ValueError as err:
-        raise _invalid("host_invalid") from err
+        raise WattwaechterInvalidInputError("host_invalid") from err
     if url.user is not None or url.password is not None or "@" in value:
-        raise _invalid("host_credentials")
+        raise WattwaechterInvalidInputError("host_credentials")
     if url.path not in ("", "/") or url.query_string or url.fragment:
-        raise _invalid("host_path")
+        raise WattwaechterInvalidInputError("host_path")
     host = url.raw_host  # an internationalised name in its ASCII form
     if not host or (port is not None and not 0 < port < 65536):
-        raise _invalid("host_invalid")
+        raise WattwaechterInvalidInputError("host_invalid")
     if _DOTTED_NUMBERS.match(host):
         return HostAddress(_numeric_host(host), port)
     try:
@@ -105,19 +99,18 @@ def parse_host(text: str) -> HostAddress:
     except ValueError:
         pass
     if not _HOSTNAME.match(host):
-        raise _invalid("host_invalid")
+        raise WattwaechterInvalidInputError("host_invalid")
     return HostAddress(host.rstrip(".").lower(), port)
 
 
 def clean_token(text: str | None) -> str | None:
     """Return the trimmed token, None when empty; refuse what no header may carry.
 
-    Tokens are 16 upper-case letters and digits; anything printable in ASCII
-    passes (firmware may change the format), white space and others do not.
+    Any printable ASCII passes (today 16 letters and digits; firmware may change).
     """
     token = (text or "").strip()
     if not token:
         return None
     if any(not 0x21 <= ord(char) <= 0x7E for char in token):
-        raise _invalid("token_invalid")
+        raise WattwaechterInvalidInputError("token_invalid")
     return token

@@ -1,13 +1,12 @@
-"""Frozen models of the device's JSON, parsed leniently.
+"""Frozen models of the device's JSON, parsed leniently: parsing never raises.
 
-The firmware sends numbers as strings, NaN, missing keys and new keys. A value
-that cannot be read becomes ``None`` (or is kept as text when it is a text
-register such as a meter serial); parsing never raises.
+The firmware sends numbers as strings, NaN, missing keys and new keys; what
+cannot be read becomes ``None`` (text registers such as a serial stay text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 import math
@@ -23,16 +22,11 @@ JsonObject = Mapping[str, Any]
 
 def as_float(value: Any) -> float | None:
     """Return a finite float from a number or a numeric string, else None."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
+    try:
         number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
+    except (ValueError, OverflowError):  # an integer too large for a float
         return None
     return number if math.isfinite(number) else None
 
@@ -45,11 +39,9 @@ def as_int(value: Any) -> int | None:
 
 def as_str(value: Any) -> str | None:
     """Return a non-empty string for strings and numbers, else None."""
-    if isinstance(value, bool) or value is None:
-        return None
     if isinstance(value, str):
         return value or None
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -93,10 +85,8 @@ class Alive:
 
 @dataclass(frozen=True, slots=True)
 class ObisValue:
-    """One register of ``/history/latest``.
+    """One register of ``/history/latest``: a number, a text (serial), or None.
 
-    ``value`` is a float for numeric registers (also when sent as a string),
-    the text for text registers (serial, status word), or None when unreadable.
     ``text`` is the value as the device wrote it, for registers shown as text.
     """
 
@@ -133,9 +123,8 @@ class ObisValue:
 class MeterReading:
     """``GET /history/latest``: every OBIS register in one response.
 
-    Gas and water devices add ``medium`` and, from firmware 1.3, when the
-    current meter reading started (``meter_since``: its first value or the
-    last meter exchange).
+    Gas and water devices add ``medium`` and (firmware 1.3+) ``meter_since``:
+    when the current meter's count started (its first value or an exchange).
     """
 
     timestamp: int | None
@@ -161,11 +150,33 @@ class MeterReading:
         )
 
 
+class _Row[T]:
+    """A value of one system info row, parsed on access."""
+
+    def __init__(self, section: str, name: str, parse: Callable[[Any], T]) -> None:
+        self._section, self._name, self._parse = section, name, parse
+
+    def __get__(self, info: SystemInfo, owner: type[SystemInfo]) -> T:
+        return self._parse(info.get(self._section, self._name))
+
+
 @dataclass(frozen=True, slots=True)
 class SystemInfo:
     """``GET /system/info``: sections of ``{name, value, unit}`` rows."""
 
     sections: Mapping[str, Mapping[str, str]]
+
+    esp_id = _Row("esp", "esp_id", as_str)  # the bare MAC, as the device sends it
+    firmware = _Row("esp", "os_version", as_str)
+    model_id = _Row("esp", "model_id", as_str)  # newer firmware: ww_plus, ww_gw_mf...
+    product_name = _Row("esp", "product_name", as_str)  # newer firmware
+    mac_address = _Row("wifi", "mac_address", as_str)
+    mdns_name = _Row("wifi", "mdns_name", as_str)
+    ip_address = _Row("wifi", "ip_address", as_str)
+    ssid = _Row("wifi", "ssid", as_str)
+    signal_strength = _Row("wifi", "signal_strength", as_int)  # dBm
+    free_heap = _Row("heap", "free_heap", as_int)  # bytes
+    uptime = _Row("uptime", "uptime", as_str)  # as the device writes it: "2d 5h 30m"
 
     @classmethod
     def from_json(cls, data: Any) -> SystemInfo:
@@ -174,24 +185,16 @@ class SystemInfo:
         for section, rows in as_object(data).items():
             if not isinstance(rows, list):
                 continue
-            parsed: dict[str, str] = {}
-            for row in rows:
-                row_obj = as_object(row)
-                name = as_str(row_obj.get("name"))
-                value = as_str(row_obj.get("value"))
+            parsed = sections[str(section)] = {}
+            for row in map(as_object, rows):
+                name, value = as_str(row.get("name")), as_str(row.get("value"))
                 if name is not None and value is not None:
                     parsed[name] = value
-            sections[str(section)] = parsed
         return cls(sections=sections)
 
     def get(self, section: str, name: str) -> str | None:
         """Return one value, or None."""
         return self.sections.get(section, {}).get(name)
-
-    @property
-    def esp_id(self) -> str | None:
-        """Return the device ID (the bare MAC) exactly as the device sends it."""
-        return self.get("esp", "esp_id")
 
     def is_device(self, device_id: str) -> bool:
         """Return True when this is the device with ``device_id`` (its bare MAC)."""
@@ -200,56 +203,6 @@ class SystemInfo:
             _bare(self.esp_id or ""),
             _bare(self.mac_address or ""),
         }
-
-    @property
-    def firmware(self) -> str | None:
-        """Return the firmware version."""
-        return self.get("esp", "os_version")
-
-    @property
-    def model_id(self) -> str | None:
-        """Return the model ID on newer firmware (ww_plus, ww_gw_mf, ...)."""
-        return self.get("esp", "model_id")
-
-    @property
-    def product_name(self) -> str | None:
-        """Return the product name on newer firmware."""
-        return self.get("esp", "product_name")
-
-    @property
-    def mac_address(self) -> str | None:
-        """Return the MAC address in colon form."""
-        return self.get("wifi", "mac_address")
-
-    @property
-    def mdns_name(self) -> str | None:
-        """Return the mDNS host name (wattwaechter-<id>.local)."""
-        return self.get("wifi", "mdns_name")
-
-    @property
-    def ip_address(self) -> str | None:
-        """Return the IP address."""
-        return self.get("wifi", "ip_address")
-
-    @property
-    def ssid(self) -> str | None:
-        """Return the Wi-Fi network name."""
-        return self.get("wifi", "ssid")
-
-    @property
-    def signal_strength(self) -> int | None:
-        """Return the Wi-Fi signal in dBm."""
-        return as_int(self.get("wifi", "signal_strength"))
-
-    @property
-    def free_heap(self) -> int | None:
-        """Return the free heap in bytes."""
-        return as_int(self.get("heap", "free_heap"))
-
-    @property
-    def uptime(self) -> str | None:
-        """Return the uptime text as the device formats it ("2d 5h 30m")."""
-        return self.get("uptime", "uptime")
 
     @property
     def uptime_seconds(self) -> int | None:
@@ -269,9 +222,7 @@ class LedStatus:
 
     status: str | None
     enabled: bool | None
-    active: frozenset[str] = frozenset()
-    """Every status that is active, upper-case (a dict of booleans on older
-    firmware, a list of names on newer)."""
+    active: frozenset[str] = frozenset()  # every active status, upper-case
 
     @classmethod
     def from_json(cls, data: Any) -> LedStatus:
@@ -361,21 +312,16 @@ class HighResItem:
 
 def high_res_items(data: Any) -> tuple[HighResItem, ...]:
     """Parse the slots of one local day; items without a timestamp are skipped."""
-    items: list[HighResItem] = []
-    for raw in as_list(as_object(data).get("items")):
-        item = as_object(raw)
-        if (timestamp := as_int(item.get("timestamp"))) is None:
-            continue
-        items.append(
-            HighResItem(
-                timestamp=timestamp,
-                import_total_kwh=as_float(item.get("import_total_kWh")),
-                export_total_kwh=as_float(item.get("export_total_kWh")),
-                import_kw=as_float(item.get("import_kW")),
-                export_kw=as_float(item.get("export_kW")),
-            )
+    return tuple(
+        HighResItem(
+            timestamp=timestamp,
+            import_total_kwh=as_float(item.get("import_total_kWh")),
+            export_total_kwh=as_float(item.get("export_total_kWh")),
+            import_kw=as_float(item.get("import_kW")),
+            export_kw=as_float(item.get("export_kW")),
         )
-    return tuple(items)
+        for item, timestamp in _timed_items(data)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,22 +338,23 @@ class LowResItem:
 
 def low_res_items(data: Any) -> tuple[LowResItem, ...]:
     """Parse the days; items without a timestamp are skipped."""
-    items: list[LowResItem] = []
-    for raw in as_list(as_object(data).get("items")):
-        item = as_object(raw)
-        if (timestamp := as_int(item.get("timestamp"))) is None:
-            continue
-        items.append(
-            LowResItem(
-                day=_parse_date(item.get("date")),
-                timestamp=timestamp,
-                import_total_kwh=as_float(item.get("import_total_kWh")),
-                export_total_kwh=as_float(item.get("export_total_kWh")),
-                import_kwh=as_float(item.get("import_kWh")),
-                export_kwh=as_float(item.get("export_kWh")),
-            )
+    return tuple(
+        LowResItem(
+            day=_parse_date(item.get("date")),
+            timestamp=timestamp,
+            import_total_kwh=as_float(item.get("import_total_kWh")),
+            export_total_kwh=as_float(item.get("export_total_kWh")),
+            import_kwh=as_float(item.get("import_kWh")),
+            export_kwh=as_float(item.get("export_kWh")),
         )
-    return tuple(items)
+        for item, timestamp in _timed_items(data)
+    )
+
+
+def _timed_items(data: Any) -> Iterator[tuple[JsonObject, int]]:
+    for item in map(as_object, as_list(as_object(data).get("items"))):
+        if (timestamp := as_int(item.get("timestamp"))) is not None:
+            yield item, timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,16 +375,13 @@ class PendingTokens:
 
 
 def _bare(device_id: str) -> str:
-    """Return an ID or MAC without separators, upper-case."""
     return device_id.replace(":", "").replace("-", "").upper()
 
 
 def _parse_date(value: Any) -> date | None:
     """Parse YYYY-MM-DD (or the date part of an ISO timestamp)."""
     text = as_str(value)
-    if text is None:
-        return None
     try:
-        return date.fromisoformat(text[:10])
+        return date.fromisoformat(text[:10]) if text else None
     except ValueError:
         return None
