@@ -252,9 +252,9 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
         model, model_id = device_model(entry, info)
         known = {"sw_version": info.firmware, "model": model, "model_id": model_id}
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, device_id(entry))})
-        if device is not None:  # an update without changes does nothing
-            values = {key: value for key, value in known.items() if value}
+        values = {key: value for key, value in known.items() if value}
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            # (looked up through the entry: async_get_device is deprecated)
             registry.async_update_device(device.id, **values)  # type: ignore[arg-type]
         firmware = info.firmware
         if not firmware or firmware == entry.data.get(CONF_FW_VERSION):
