@@ -34,6 +34,7 @@ from .history import (
     midnight,
     rebuild,
 )
+from .importer import MAX_LOW_RES_DAYS
 from .reader import NotOurDeviceError
 from .recorder import metadata, read_rows, rows_before, shift_sums, write
 
@@ -116,11 +117,14 @@ async def _async_device_hours(
     hours: dict[str, dict[int, Hour]] = {IMPORT: {}, EXPORT: {}}
     days: list[tuple[int, int]] = []
     daily_last = min(span.last, today - timedelta(days=HIGH_RES_DAYS))
-    if span.first <= daily_last:
-        items = await importer.reader.low_res(span.first, daily_last)
+    chunk = span.first
+    while chunk <= daily_last:  # the device gives up to 31 days per request
+        chunk_end = min(daily_last, chunk + timedelta(days=MAX_LOW_RES_DAYS - 1))
+        items = await importer.reader.low_res(chunk, chunk_end)
+        chunk = chunk_end + timedelta(days=1)
         for kind, known in hours.items():
             known.update({hour.start: hour for hour in daily_hours(items, kind, tz)})
-        days = [
+        days += [
             (midnight(item.day, tz), midnight(item.day + timedelta(days=1), tz))
             for item in items
             if item.day
