@@ -1,9 +1,8 @@
-"""The device's memory as external statistics, one row per hour.
+"""The device's memory as external statistics, kept up to date.
 
-``wattwaechter:<device id>_energy_import`` and ``_energy_export`` (kWh) get the
-hours since the newest row (30 days at first), a minute after Home Assistant
-started and then hourly; existing rows never change. Older days come as daily
-values (one row at local midnight) when the user opted in.
+``<device id>_energy_import`` and ``_energy_export`` get, every hour, the hours
+since the newest row (30 days at first; older days as one row at local midnight
+when the user opted in). Existing rows never change.
 """
 
 from __future__ import annotations
@@ -139,7 +138,7 @@ class HistoryImporter:
     async def async_backfill(self) -> int:
         """Import the hours since the newest row, and the days that had no data."""
         tz = self.timezone()
-        start = midnight(self.oldest, tz)
+        start, end = self.span(self.oldest, self.today())
         newest = [await last_start(self._hass, i) for i in self.statistic_ids.values()]
         if all(newest):
             start = max(start, min(s for s in newest if s) + HOUR)
@@ -147,7 +146,7 @@ class HistoryImporter:
         for day in sorted(self._pending):
             if midnight(day, tz) < start:
                 rows += await self.async_import_days(day, day)
-        return rows + await self._async_import(start, int(dt_util.utcnow().timestamp()))
+        return rows + await self._async_import(start, end)
 
     async def async_import_days(self, first: date, last: date) -> int:
         """Import the local days ``first`` to ``last``; hours with a row stay."""
@@ -158,9 +157,9 @@ class HistoryImporter:
     ) -> AsyncIterator[tuple[date, date, Hours, bool]]:
         """Read the days ``first`` to ``last`` that are not ``done``, in parts.
 
-        Yields the first day of a part, the day after it, its hours (of today
-        only those whose slots the device has, none from ``end`` on) and
-        whether the device kept failing. Daily values come up to 31 days a part.
+        Yields a part's first day, the day after it, its hours before ``end``
+        (of today those whose slots the device has) and whether the device
+        kept failing. Daily values come up to 31 days a part.
         """
         tz, today = self.timezone(), self.today()
         slots = {kind: SlotHours(kind) for kind in KINDS}
@@ -199,8 +198,6 @@ class HistoryImporter:
         """Import the hours in [start, end) that are over and have no row."""
         async with self._lock:
             tz, oldest = self.timezone(), self.oldest
-            now = int(dt_util.utcnow().timestamp())
-            end = min(end, now - now % HOUR)
             self._pending = {day for day in self._pending if day >= oldest}
             if start >= end:
                 return 0

@@ -45,10 +45,7 @@ class HistoryReader:
         ready: Callable[[], bool],
         identify: Callable[[], Awaitable[bool]],
     ) -> None:
-        """Read through ``client`` while ``ready()`` (the device is ours and up).
-
-        ``identify()`` asks who answers at the address (True: our device).
-        """
+        """Read while ``ready()``; ``identify()`` tells whether our device answers."""
         self._client = client
         self._ready = ready
         self._identify = identify
@@ -59,8 +56,7 @@ class HistoryReader:
     async def ours(self) -> bool:
         """Return whether our device answers; asked again after ``TRUST`` seconds.
 
-        Another device may take the address between two polls of the system
-        info: its history must not land in our statistics.
+        Another device may take the address between two polls of the system info.
         """
         loop = asyncio.get_running_loop()
         if loop.time() < self._trusted_until:
