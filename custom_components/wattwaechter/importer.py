@@ -38,8 +38,6 @@ _LOGGER = logging.getLogger(__name__)
 MAX_LOW_RES_DAYS: Final = 31
 ONE_DAY: Final = timedelta(days=1)
 
-type Hours = dict[str, list[Hour]]  # per kind: IMPORT, EXPORT
-
 
 class HistoryImporter:
     """Imports one device's history into its two external statistics."""
@@ -154,7 +152,7 @@ class HistoryImporter:
 
     async def async_read_hours(
         self, first: date, last: date, end: int, done: Callable[[date], bool]
-    ) -> AsyncIterator[tuple[date, date, Hours, bool]]:
+    ) -> AsyncIterator[tuple[date, date, dict[str, list[Hour]], bool]]:
         """Read the days ``first`` to ``last`` that are not ``done``, in parts.
 
         Yields a part's first day, the day after it, its hours before ``end``
