@@ -1,9 +1,8 @@
 """Hour arithmetic on the device's history (no Home Assistant here).
 
-The device keeps 15-minute readings for 30 days and daily values for two
-years. These functions turn them into hourly rows of a statistic with a
-``state`` (the meter reading at the end of the hour) and a ``sum`` that grows
-with the meter, to the Wh. All readings are whole Wh; times are epoch seconds.
+15-minute slots and daily values become hourly statistic rows: ``state`` is
+the meter reading at the end of the hour, ``sum`` grows with the meter. All
+readings are whole Wh; times are epoch seconds.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ KINDS: Final = (IMPORT, EXPORT)
 SLOT: Final = 900
 HOUR: Final = 3600
 
-Row = tuple[int, int]
-"""(state, sum) of one hourly row, in Wh."""
+Row = tuple[int, int]  # (state, sum) of one hourly row, in Wh
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +46,12 @@ def _total(item: HighResItem | LowResItem, kind: str) -> float | None:
     return item.import_total_kwh if kind == IMPORT else item.export_total_kwh
 
 
+def energy(hour: Hour, reading: int | None) -> int:
+    """Return the energy of ``hour`` after ``reading``; a drop is a new meter."""
+    base = hour.first if reading is None or hour.first < reading else reading
+    return max(0, hour.last - base)
+
+
 class SlotHours:
     """Collects 15-minute slots and cuts them into hours.
 
@@ -59,28 +63,21 @@ class SlotHours:
     def __init__(self, kind: str) -> None:
         """Collect the readings of ``IMPORT`` or ``EXPORT``."""
         self._kind = kind
-        self._points: dict[int, tuple[int, bool]] = {}
-        """epoch -> (reading Wh, whether a slot starts there)"""
+        self._points: dict[int, tuple[int, bool]] = {}  # reading, slot starts
 
     def add(self, items: Iterable[HighResItem]) -> None:
         """Add the slots of one day."""
-        ordered = sorted(items, key=lambda item: item.timestamp)
-        for index, item in enumerate(ordered):
-            if (total := _total(item, self._kind)) is None:
-                continue
-            reading = wh(total)
-            self._points[item.timestamp] = (reading, True)
-            following = ordered[index + 1] if index + 1 < len(ordered) else None
-            if (
-                following is not None
-                and following.timestamp == item.timestamp + SLOT
-                and _total(following, self._kind) is not None
-            ):
-                continue
+        readable = {
+            item.timestamp: (item, wh(total))
+            for item in items
+            if (total := _total(item, self._kind)) is not None
+        }
+        for start, (item, reading) in readable.items():
+            self._points[start] = (reading, True)
             power = item.import_kw if self._kind == IMPORT else item.export_kw
-            if power is not None and power >= 0:
-                end = item.timestamp + SLOT
-                self._points.setdefault(end, (reading + round(power * 250), False))
+            if start + SLOT not in readable and power is not None and power >= 0:
+                end = (reading + round(power * 250), False)
+                self._points.setdefault(start + SLOT, end)
 
     @property
     def latest(self) -> int | None:
@@ -96,21 +93,12 @@ class SlotHours:
         cut = boundary - boundary % HOUR
         times = sorted(self._points)
         hours: list[Hour] = []
-        index = 0
-        while index < len(times) and times[index] < cut:
-            start = times[index] - times[index] % HOUR
-            last = index
-            while last + 1 < len(times) and times[last + 1] <= start + HOUR:
-                last += 1
-            if any(
-                self._points[t][1] for t in times[index : last + 1] if t < start + HOUR
-            ):
-                first = self._points[times[index]][0]
-                hours.append(Hour(start, first, self._points[times[last]][0]))
-            index = last if times[last] == start + HOUR else last + 1
-        for moment in times:
-            if moment < cut:
-                del self._points[moment]
+        for start in sorted({t - t % HOUR for t in times if t < cut}):
+            inside = [t for t in times if start <= t <= start + HOUR]
+            if any(self._points[t][1] for t in inside if t < start + HOUR):
+                first, last = self._points[inside[0]][0], self._points[inside[-1]][0]
+                hours.append(Hour(start, first, last))
+        self._points = {t: point for t, point in self._points.items() if t >= cut}
         return hours
 
 
@@ -151,14 +139,13 @@ class SumCursor:
             return None
         if self._previous is not None:
             state, total = self._previous
-            base = hour.first if hour.first < state else state
-            new_sum = total + max(0, hour.last - base)
+            new_sum = total + energy(hour, state)
         elif self._index < len(starts):
             # Before every existing row: line up with the first later one.
             state, total = self._existing[starts[self._index]]
             new_sum = hour.last - (state - total)
         else:
-            new_sum = max(0, hour.last - hour.first)
+            new_sum = energy(hour, None)
         self._previous = (hour.last, new_sum)
         return self._previous
 
@@ -175,11 +162,7 @@ class Change:
 
     @property
     def visible(self) -> bool:
-        """Return True if the hour's energy or reading changes, not only its sum.
-
-        A row after a repaired hour keeps its energy while its sum moves with
-        the ones before; that is no change a user sees.
-        """
+        """Return True if the hour's energy or reading changes, not only its sum."""
         old = self.old
         return (
             old is None
@@ -197,11 +180,9 @@ def rebuild(
 ) -> tuple[list[Change], int]:
     """Return the rows a repair of the hours [first, end) writes, and the shift.
 
-    Each hour gets the device's reading and energy; the sum continues from
-    ``before``, the row before the range, so a row whose energy is right is
-    written too when its sum moves. Rows after the range keep their own
-    energy when their sums move by the returned shift. An hour without device
-    data keeps its row, with no energy, so the sums stay continuous.
+    Each hour gets the device's reading and energy, its sum continuing from
+    ``before`` (the row before the range); the rows after the range move by
+    the shift. An hour without device data keeps its row, with no energy.
     """
     changes: list[Change] = []
     total = before[1] if before else 0
@@ -209,16 +190,15 @@ def rebuild(
     reading: int | None = None
     for start in range(first, end, HOUR):
         hour, old = hours.get(start), existing.get(start)
-        energy = 0
+        added = 0
         if hour is not None:
-            base = hour.first if reading is None or hour.first < reading else reading
-            energy = max(0, hour.last - base)
+            added = energy(hour, reading)
             reading = hour.last
         elif old is None or reading is None:
             continue
-        total += energy
+        total += added
         old_energy = None if old is None or old_total is None else old[1] - old_total
-        change = Change(start, old, (reading, total), old_energy, energy)
+        change = Change(start, old, (reading, total), old_energy, added)
         if change.visible or (old is not None and old[1] != total):
             changes.append(change)
         if old is not None:

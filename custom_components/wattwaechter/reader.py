@@ -1,9 +1,8 @@
 """Reads one device's history at background priority, riding out failures.
 
-A failed request does not end a run: it is asked again after a growing pause,
-or as soon as the meter coordinator sees the device back. Nothing is sent
-while the meter coordinator does not vouch for the device, and before the
-first read of a run the reader asks who answers at the address.
+A failed request is asked again after a growing pause, or as soon as the
+meter coordinator sees the device back; nothing is sent while it does not
+vouch for the device.
 """
 
 from __future__ import annotations
@@ -29,10 +28,8 @@ _LOGGER = logging.getLogger(__name__)
 
 FIRST_RETRY: Final = 2.0
 MAX_RETRY: Final = 300.0
-MAX_FAILURES: Final = 3
-"""Bad answers to one request before the run skips it (the next run asks again)."""
-TRUST: Final = 300.0
-"""Seconds a check of who answers at the address holds for the history reads."""
+MAX_FAILURES: Final = 3  # bad answers before a request is skipped (for this run)
+TRUST: Final = 300.0  # seconds a check of who answers at the address holds
 
 
 class NotOurDeviceError(Exception):
@@ -48,10 +45,7 @@ class HistoryReader:
         ready: Callable[[], bool],
         identify: Callable[[], Awaitable[bool]],
     ) -> None:
-        """Read through ``client`` while ``ready()`` (the device is ours and up).
-
-        ``identify()`` asks who answers at the address (True: our device).
-        """
+        """Read while ``ready()``; ``identify()`` tells whether our device answers."""
         self._client = client
         self._ready = ready
         self._identify = identify
@@ -62,8 +56,7 @@ class HistoryReader:
     async def ours(self) -> bool:
         """Return whether our device answers; asked again after ``TRUST`` seconds.
 
-        Another device may take the address between two polls of the system
-        info: its history must not land in our statistics.
+        Another device may take the address between two polls of the system info.
         """
         loop = asyncio.get_running_loop()
         if loop.time() < self._trusted_until:
@@ -80,9 +73,7 @@ class HistoryReader:
 
     async def high_res(self, day: date) -> tuple[HighResItem, ...] | None:
         """Return a day's 15-minute slots; None when the device kept failing."""
-        return await self._fetch(
-            lambda: self._client.high_res(day, Priority.BACKGROUND)
-        )
+        return await self._fetch(self._client.high_res, day, Priority.BACKGROUND)
 
     async def low_res(self, first: date, last: date) -> tuple[LowResItem, ...]:
         """Return the daily values from ``first`` to ``last`` that the device has.
@@ -105,17 +96,21 @@ class HistoryReader:
         return await self._low_res(low, (last - low).days + 1)
 
     async def _low_res(self, first: date, days: int) -> tuple[LowResItem, ...]:
-        request = lambda: self._client.low_res(first, days, Priority.BACKGROUND)  # noqa: E731
-        return await self._fetch(request) or ()
+        items = await self._fetch(
+            self._client.low_res, first, days, Priority.BACKGROUND
+        )
+        return items or ()
 
-    async def _fetch[T](self, request: Callable[[], Awaitable[T]]) -> T | None:
+    async def _fetch[**P, T](
+        self, request: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
         delay, failures = FIRST_RETRY, 0
         while True:
             wait = delay
             if self._ready():
                 self.requests += 1
                 try:
-                    return await request()
+                    return await request(*args, **kwargs)
                 except WattwaechterRetryLaterError as err:
                     wait = max(delay, err.retry_after)
                 except WattwaechterConnectionError:

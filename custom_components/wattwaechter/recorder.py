@@ -1,7 +1,6 @@
 """Recorder I/O of the history import and the statistics repair.
 
-Rows are read in the recorder's executor after it wrote what was queued
-before, and written through the recorder's own import functions.
+Rows are read once the recorder wrote what was queued before.
 """
 
 from __future__ import annotations
@@ -37,11 +36,7 @@ def recorder_running(hass: HomeAssistant) -> bool:
 
 
 def metadata(statistic_id: str, name: str | None) -> StatisticMetaData:
-    """Return the metadata of a kWh statistic with a sum and no mean.
-
-    An ID with a colon is an external statistic of this integration; else it
-    is an entity's own statistic, kept by the recorder.
-    """
+    """Return the metadata of a kWh statistic with a sum (external: with a colon)."""
     external = ":" in statistic_id
     return cast(
         StatisticMetaData,
@@ -69,12 +64,10 @@ def write(
         )
         for start, (state, total) in rows
     ]
-    if not data:
-        return
-    if meta["source"] == DOMAIN:
-        async_add_external_statistics(hass, meta, data)
-    else:
-        async_import_statistics(hass, meta, data)
+    if data:
+        external = meta["source"] == DOMAIN
+        add = async_add_external_statistics if external else async_import_statistics
+        add(hass, meta, data)
 
 
 def shift_sums(hass: HomeAssistant, statistic_id: str, start: int, shift: int) -> None:
@@ -128,10 +121,9 @@ async def read_rows(
 async def rows_before(
     hass: HomeAssistant, statistic_ids: set[str], start: int
 ) -> dict[str, Row | None]:
-    """Return each statistic's last row before ``start``, however far back.
+    """Return each statistic's last row before ``start``, up to two years back.
 
-    Usually it is the hour before; after Home Assistant was down it may be
-    days earlier, so the search widens (up to two years).
+    Usually it is the hour before; after Home Assistant was down the search widens.
     """
     found: dict[str, Row | None] = dict.fromkeys(statistic_ids)
     for days in (1, 31, 731):

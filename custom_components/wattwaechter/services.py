@@ -1,11 +1,4 @@
-"""Actions of the integration, registered once in ``async_setup``.
-
-* ``import_history``: a range of days from the device's memory into its
-  external energy statistics;
-* ``repair_statistics``: the energy sensors' own statistics of a range
-  rebuilt from the device's memory (with a dry run);
-* ``rotate_tokens`` (admin): a new API token pair for the device.
-"""
+"""Actions: import_history, repair_statistics, rotate_tokens (admin)."""
 
 from __future__ import annotations
 
@@ -28,13 +21,13 @@ import voluptuous as vol
 
 from .api.errors import WattwaechterError
 from .compat import loaded_entry
-from .const import DOMAIN, HIGH_RES_DAYS, LOW_RES_DAYS
+from .const import DOMAIN, LOW_RES_DAYS
 from .coordinator import WattwaechterConfigEntry
 from .errors import action_error
 from .reader import NotOurDeviceError
 from .recorder import recorder_running
 from .security import async_rotate_tokens
-from .stats_repair import async_repair_statistics, repair_range
+from .stats_repair import async_repair_statistics
 
 ATTR_ENTRY: Final = "config_entry_id"
 ENTRY_SCHEMA: Final = vol.Schema({vol.Required(ATTR_ENTRY): cv.string})
@@ -93,12 +86,11 @@ def _days(call: ServiceCall, entry: WattwaechterConfigEntry) -> tuple[date, date
         raise _invalid("start_in_future", start=start.isoformat())
     if start > end:
         raise _invalid("invalid_range", start=start.isoformat(), end=end.isoformat())
-    for days, key in (
-        (LOW_RES_DAYS, "history_too_old"),
-        (HIGH_RES_DAYS, "daily_history_disabled"),
+    for oldest, key in (
+        (today - timedelta(days=LOW_RES_DAYS - 1), "history_too_old"),
+        (importer.oldest, "daily_history_disabled"),
     ):
-        oldest = today - timedelta(days=days - 1)
-        if start < oldest and (days == LOW_RES_DAYS or not importer.daily):
+        if start < oldest:
             raise _invalid(key, start=start.isoformat(), oldest=oldest.isoformat())
     return start, end
 
@@ -111,8 +103,10 @@ async def _async_import_history(call: ServiceCall) -> None:
 
 async def _async_repair_statistics(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call)
-    span = repair_range(entry, *_days(call, entry))
-    work = async_repair_statistics(call.hass, entry, span, dry_run=call.data["dry_run"])
+    first, last = _days(call, entry)
+    work = async_repair_statistics(
+        call.hass, entry, first, last, dry_run=call.data["dry_run"]
+    )
     return await _async_read(call, entry, work)
 
 

@@ -1,40 +1,22 @@
 """Repair the energy sensors' long-term statistics from the device's memory.
 
-Rows recorded by Home Assistant (also by core's or the vendor's integration
-before) can hold spikes (a 0 reading counted as a meter reset, a step back, a
-jump) and holes (Home Assistant was down). Each hour of the range gets the
-device's reading and energy; every later row moves by the same amount, so it
-keeps its own hourly energy. A day older than the 15-minute memory is known
-only as a total: when Home Assistant's rows add up to it, they stay as they
-are; otherwise the day's energy goes into its first hour, as the import does.
+Rows Home Assistant recorded can hold spikes (a 0 reading counted as a new
+meter, a step back, a jump) and holes (Home Assistant was down). Each hour of
+the range gets the device's reading and energy; later rows keep their own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, HIGH_RES_DAYS
 from .coordinator import WattwaechterConfigEntry, device_id
-from .history import (
-    EXPORT,
-    HOUR,
-    IMPORT,
-    Change,
-    Hour,
-    Row,
-    SlotHours,
-    daily_hours,
-    midnight,
-    rebuild,
-)
-from .reader import NotOurDeviceError
+from .history import EXPORT, HOUR, IMPORT, KINDS, Change, Hour, Row, midnight, rebuild
 from .recorder import metadata, read_rows, rows_before, shift_sums, write
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,34 +24,15 @@ _LOGGER = logging.getLogger(__name__)
 REGISTERS = {IMPORT: "1.8.0", EXPORT: "2.8.0"}
 
 
-@dataclass(frozen=True, slots=True)
-class RepairRange:
-    """The hours [start, end) of a repair and the days behind them."""
-
-    first: date
-    last: date
-    start: int
-    end: int
-
-
-def repair_range(
-    entry: WattwaechterConfigEntry, first: date, last: date
-) -> RepairRange:
-    """Return the hours of the days ``first`` to ``last`` that are over."""
-    tz = entry.runtime_data.history.timezone()
-    now = int(dt_util.utcnow().timestamp())
-    end = min(midnight(last + timedelta(days=1), tz), now - now % HOUR)
-    return RepairRange(first, last, midnight(first, tz), end)
-
-
 async def async_repair_statistics(
     hass: HomeAssistant,
     entry: WattwaechterConfigEntry,
-    span: RepairRange,
+    first: date,
+    last: date,
     *,
     dry_run: bool,
 ) -> dict[str, Any]:
-    """Rebuild the energy sensors' rows in ``span``; return what changes."""
+    """Rebuild the energy sensors' rows of the days ``first`` to ``last``."""
     registry = er.async_get(hass)
     entities = {
         kind: entity_id
@@ -80,61 +43,39 @@ async def async_repair_statistics(
             )
         )
     }
-    reader = entry.runtime_data.history.reader
-    requests = reader.requests
-    device, days = await _async_device_hours(entry, span)
-    rows = await read_rows(hass, set(entities.values()), span.start)
-    last = await rows_before(hass, set(entities.values()), span.start)
+    importer = entry.runtime_data.history
+    requests = importer.reader.requests
+    start, end = importer.span(first, last)
+    device: dict[str, dict[int, Hour]] = {kind: {} for kind in KINDS}
+    async for _day, _following, found_hours, _failed in importer.async_read_hours(
+        first, last, end, lambda _day: False
+    ):
+        for kind, found in found_hours.items():
+            device[kind].update((hour.start, hour) for hour in found)
+    tz, one_day = importer.timezone(), timedelta(days=1)
+    daily_last = min(last, importer.today() - timedelta(days=HIGH_RES_DAYS))
+    days = [first + n * one_day for n in range((daily_last - first).days + 1)]
+    daily_days = [(midnight(day, tz), midnight(day + one_day, tz)) for day in days]
+    rows = await read_rows(hass, set(entities.values()), start)
+    previous = await rows_before(hass, set(entities.values()), start)
     report: dict[str, Any] = {}
     for kind, entity_id in entities.items():
-        existing, before = rows[entity_id], last[entity_id]
-        hours = _trust_matching_days(device[kind], existing, before, days)
-        changes, shift = rebuild(span.start, span.end, hours, existing, before)
+        existing, before = rows[entity_id], previous[entity_id]
+        trusted = _trust_matching_days(device[kind], existing, before, daily_days)
+        changes, shift = rebuild(start, end, trusted, existing, before)
         report[entity_id] = [_describe(c) for c in changes if c.visible]
         if not dry_run:
             write(hass, metadata(entity_id, None), [(c.start, c.new) for c in changes])
-            shift_sums(hass, entity_id, span.end, shift)
+            shift_sums(hass, entity_id, end, shift)
     if not dry_run:
         _LOGGER.info(
             "Repaired the statistics of %s from %s to %s: %s",
             entry.title,
-            span.first,
-            span.last,
+            first,
+            last,
             ", ".join(f"{e} {len(c)} hours" for e, c in report.items()),
         )
-    return {"statistics": report, "requests": reader.requests - requests}
-
-
-async def _async_device_hours(
-    entry: WattwaechterConfigEntry, span: RepairRange
-) -> tuple[dict[str, dict[int, Hour]], list[tuple[int, int]]]:
-    """Return the device's hours of the span per kind, and its daily-only days."""
-    importer = entry.runtime_data.history
-    if not await importer.reader.ours():
-        raise NotOurDeviceError
-    tz, today = importer.timezone(), importer.today()
-    hours: dict[str, dict[int, Hour]] = {IMPORT: {}, EXPORT: {}}
-    days: list[tuple[int, int]] = []
-    daily_last = min(span.last, today - timedelta(days=HIGH_RES_DAYS))
-    if span.first <= daily_last:
-        items = await importer.reader.low_res(span.first, daily_last)
-        for kind, known in hours.items():
-            known.update({hour.start: hour for hour in daily_hours(items, kind, tz)})
-        days = [
-            (midnight(item.day, tz), midnight(item.day + timedelta(days=1), tz))
-            for item in items
-            if item.day
-        ]
-    slots = {kind: SlotHours(kind) for kind in hours}
-    day = max(span.first, daily_last + timedelta(days=1))
-    while day <= span.last:
-        items_15 = await importer.reader.high_res(day) or ()
-        for builder in slots.values():
-            builder.add(items_15)
-        day += timedelta(days=1)
-    for kind, builder in slots.items():
-        hours[kind].update({hour.start: hour for hour in builder.pop_closed(span.end)})
-    return hours, days
+    return {"statistics": report, "requests": importer.reader.requests - requests}
 
 
 def _trust_matching_days(
@@ -145,9 +86,9 @@ def _trust_matching_days(
 ) -> dict[int, Hour]:
     """Keep Home Assistant's hours of a daily-only day whose total is right.
 
-    Of such a day the device knows the reading at its start and its energy,
-    held in its first hour; matching rows keep their hourly split. ``before``
-    is the row before the range.
+    The device holds such a day's energy in its first hour; when the recorded
+    rows add up to it, they keep their hourly split. ``before`` is the row
+    before the range.
     """
     trusted = dict(hours)
     for day_start, day_end in days:

@@ -253,6 +253,37 @@ async def test_daily_only_days_keep_a_right_hourly_split(
     assert sum(repaired[h] for h in bad_day) == day_energy
 
 
+async def test_daily_only_range_longer_than_one_request(
+    hass: HomeAssistant, device: Simulator, driver: Driver, entry: MockConfigEntry
+) -> None:
+    """The device gives at most 31 daily values per request: a longer range of
+    daily-only days is asked in parts, and a spike in its last part repaired."""
+    hass.config_entries.async_update_entry(entry, options={CONF_DAILY_HISTORY: True})
+    hours = range(local(80, 0, device), local(30, 0, device), HOUR)
+    spike = local(35, 9, device)
+    record(hass, device, CONSUMPTION, 0, hours, spike=spike)
+    record(hass, device, FEED_IN, 1, hours)
+    first, last = today(device) - timedelta(days=75), today(device) - timedelta(31)
+
+    answer = await call(
+        hass,
+        driver,
+        "repair_statistics",
+        config_entry_id=entry.entry_id,
+        start=first,
+        end=last,
+    )
+
+    assert answer["statistics"][FEED_IN] == []
+    bad_day = range(local(35, 0, device), local(34, 0, device), HOUR)
+    changed = answer["statistics"][CONSUMPTION]
+    assert [c["start"] for c in changed] == [iso(h) for h in bad_day]
+    assert [r.query for r in history_requests(device)] == [
+        f"start={first.isoformat()}&days=31",
+        f"start={(first + timedelta(days=31)).isoformat()}&days=14",
+    ]
+
+
 async def test_30_day_repair_cost(
     hass: HomeAssistant, device: Simulator, driver: Driver, entry: MockConfigEntry
 ) -> None:
