@@ -8,7 +8,7 @@ and says how to enable it (``ip link set lo multicast on``, as root).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 import secrets
 import socket
 
@@ -16,7 +16,7 @@ import pytest
 from zeroconf import IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from simulator import mdns
+from simulator import Simulator, mdns
 from simulator.mdns import SERVICE_TYPE, MdnsAdvertiser
 
 from .conftest import Clock, SimFactory
@@ -54,57 +54,73 @@ async def _lookup_until(
     return info
 
 
-async def test_mdns_advertisement_on_loopback_only(
-    make_sim: SimFactory, clock: Clock
-) -> None:
-    """Everything is sent on 127.0.0.1: the test never multicasts on a LAN."""
+@pytest.fixture
+async def browser() -> AsyncIterator[AsyncZeroconf]:
+    """A zeroconf browser on 127.0.0.1 only: the tests never multicast on a LAN."""
     try:
-        browser = AsyncZeroconf(interfaces=[LOOPBACK], ip_version=IPVersion.V4Only)
+        zeroconf = AsyncZeroconf(interfaces=[LOOPBACK], ip_version=IPVersion.V4Only)
     except OSError as err:
         pytest.skip(
             f"loopback multicast unavailable ({err}); enable it with "
             f"`{ENABLE_LOOPBACK_MULTICAST}` as root"
         )
     try:
-        sim = await make_sim(
-            device_id=DEVICE_ID, mdns=True, ota_download_seconds=1, reboot_seconds=1
-        )
-        assert sim.ip_address == LOOPBACK
-        info = await _lookup(browser)
-        if info is None:
-            pytest.skip(
-                "multicast DNS answers do not arrive on loopback here; enable "
-                f"loopback multicast with `{ENABLE_LOOPBACK_MULTICAST}` as root"
-            )
-        assert info.port == sim.port
-        assert info.server == f"wattwaechter-{DEVICE_ID.lower()}.local."
-        assert [socket.inet_ntoa(a) for a in info.addresses] == [LOOPBACK]
-        assert info.decoded_properties == {
-            "id": f"WWP-{DEVICE_ID}",
-            "model": "WW-Plus",
-            "ver": "1.2.3",
-            "mac": MAC,
-        }
-        # After an OTA the TXT record carries the new version.
-        sim.device.start_ota()
-        clock.advance(5)
-        await sim.sync_mdns()
-        info = await _lookup_until(
-            browser, INSTANCE, lambda i: i.decoded_properties["ver"] == "1.3.0"
-        )
-        assert info is not None
-        assert info.decoded_properties["ver"] == "1.3.0"
-        # Another device at the address advertises itself instead.
-        sim.configure(other_device=True, other_device_id=OTHER_ID)
-        await sim.sync_mdns()
-        other = await _lookup_until(browser, OTHER_INSTANCE, lambda i: True)
-        assert other is not None
-        assert other.decoded_properties["id"] == f"WWP-{OTHER_ID}"
-        # Stopping unregisters the service (goodbye packets).
-        await sim.stop()
-        assert await _lookup(browser, OTHER_INSTANCE, 700) is None
+        yield zeroconf
     finally:
-        await browser.async_close()
+        await zeroconf.async_close()
+
+
+async def _advertised(browser: AsyncZeroconf, make_sim: SimFactory) -> Simulator:
+    sim = await make_sim(
+        device_id=DEVICE_ID, mdns=True, ota_download_seconds=1, reboot_seconds=1
+    )
+    assert sim.ip_address == LOOPBACK
+    if await _lookup(browser) is None:
+        pytest.skip(
+            "multicast DNS answers do not arrive on loopback here; enable "
+            f"loopback multicast with `{ENABLE_LOOPBACK_MULTICAST}` as root"
+        )
+    return sim
+
+
+async def test_mdns_advertisement_on_loopback_only(
+    make_sim: SimFactory, clock: Clock, browser: AsyncZeroconf
+) -> None:
+    """The service is advertised on 127.0.0.1; after an OTA with the new version."""
+    sim = await _advertised(browser, make_sim)
+    info = await _lookup(browser)
+    assert info is not None
+    assert info.port == sim.port
+    assert info.server == f"wattwaechter-{DEVICE_ID.lower()}.local."
+    assert [socket.inet_ntoa(a) for a in info.addresses] == [LOOPBACK]
+    assert info.decoded_properties == {
+        "id": f"WWP-{DEVICE_ID}",
+        "model": "WW-Plus",
+        "ver": "1.2.3",
+        "mac": MAC,
+    }
+    sim.device.start_ota()
+    clock.advance(5)
+    await sim.sync_mdns()
+    info = await _lookup_until(
+        browser, INSTANCE, lambda i: i.decoded_properties["ver"] == "1.3.0"
+    )
+    assert info is not None
+    assert info.decoded_properties["ver"] == "1.3.0"
+
+
+async def test_mdns_other_device_and_goodbye(
+    make_sim: SimFactory, browser: AsyncZeroconf
+) -> None:
+    """Another device at the address advertises itself; stopping says goodbye."""
+    sim = await _advertised(browser, make_sim)
+    sim.configure(other_device=True, other_device_id=OTHER_ID)
+    await sim.sync_mdns()
+    other = await _lookup_until(browser, OTHER_INSTANCE, lambda i: True)
+    assert other is not None
+    assert other.decoded_properties["id"] == f"WWP-{OTHER_ID}"
+    await sim.stop()
+    assert await _lookup(browser, OTHER_INSTANCE, 300) is None
 
 
 async def test_advertiser_uses_only_the_advertised_interface(
