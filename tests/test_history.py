@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from custom_components.wattwaechter.api.models import HighResItem, LowResItem
+from custom_components.wattwaechter.api.history_items import HighResItem, LowResItem
 from custom_components.wattwaechter.history import (
     EXPORT,
     HOUR,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Final
 
-from .api.models import HighResItem, LowResItem
+from .api.history_items import HighResItem, LowResItem
 
 IMPORT: Final = "energy_import"
 EXPORT: Final = "energy_export"

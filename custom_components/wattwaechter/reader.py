@@ -22,7 +22,7 @@ from .api.errors import (
     WattwaechterConnectionError,
     WattwaechterRetryLaterError,
 )
-from .api.models import HighResItem, LowResItem
+from .api.history_items import HighResItem, LowResItem
 
 _LOGGER = logging.getLogger(__name__)
 

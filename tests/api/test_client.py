@@ -34,7 +34,6 @@ from custom_components.wattwaechter.api.errors import (
     WattwaechterRetryLaterError,
     WattwaechterTimeoutError,
 )
-from custom_components.wattwaechter.api.models import Alive
 from simulator import STATUS_DROPPED, FaultMode, Simulator, SimulatorConfig
 
 from .conftest import START, LoopClock, Outcomes
@@ -78,13 +77,6 @@ def last(sim: Simulator) -> tuple[str, str, int, str]:
 
 
 # --- reading ---------------------------------------------------------------------
-
-
-async def test_alive_needs_no_token(
-    client: WattwaechterClient, simulator: Simulator
-) -> None:
-    assert await client.alive(SYSTEM) == Alive(alive=True, version="1.2.3")
-    assert last(simulator) == ("GET", "/api/v1/system/alive", 200, "none")
 
 
 async def test_system_info(client: WattwaechterClient, simulator: Simulator) -> None:
@@ -232,9 +224,9 @@ async def test_reboot_takes_the_device_away(
     await client.reboot(ACTION)
     assert last(simulator) == ("POST", "/api/v1/system/reboot", 200, "write")
     with pytest.raises(WattwaechterConnectionError):
-        await client.alive(SYSTEM)
+        await client.system_info(SYSTEM)
     await clock.advance(11)
-    assert (await client.alive(SYSTEM)).alive
+    assert (await client.system_info(SYSTEM)).esp_id
 
 
 async def test_read_token_cannot_reboot(
@@ -245,7 +237,7 @@ async def test_read_token_cannot_reboot(
     with pytest.raises(WattwaechterForbiddenError):
         await client.reboot(ACTION)
     assert last(simulator) == ("POST", "/api/v1/system/reboot", 403, "read")
-    assert (await client.alive(SYSTEM)).alive
+    assert (await client.system_info(SYSTEM)).esp_id
 
 
 async def test_write_token_also_reads(
@@ -382,16 +374,16 @@ async def test_the_device_limit_shared_with_another_client(
 ) -> None:
     """Another client uses 20 of 25: our sixth request is refused, we pause."""
     for _ in range(5):
-        assert (await client.alive(ACTION)).alive
+        assert (await client.system_info(ACTION)).esp_id
     with pytest.raises(WattwaechterRateLimitedError) as err:
-        await client.alive(ACTION)
+        await client.system_info(ACTION)
     assert err.value.retry_after == 10.0
     assert [r.status for r in simulator.request_log] == [200] * 5 + [429]
     with pytest.raises(WattwaechterBudgetError):
-        await client.alive(ACTION)
+        await client.system_info(ACTION)
     assert len(simulator.request_log) == 6
     await clock.advance(10)
-    assert (await client.alive(ACTION)).alive
+    assert (await client.system_info(ACTION)).esp_id
 
 
 async def test_no_data(client: WattwaechterClient, simulator: Simulator) -> None:
@@ -471,7 +463,7 @@ async def test_connection_dropped(
 async def test_device_stopped(client: WattwaechterClient, simulator: Simulator) -> None:
     await simulator.stop()
     with pytest.raises(WattwaechterConnectionError):
-        await client.alive(SYSTEM)
+        await client.system_info(SYSTEM)
 
 
 # --- the budget ----------------------------------------------------------------------

@@ -16,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from custom_components.wattwaechter.api.history_items import (
+    high_res_items,
+    low_res_items,
+)
 from custom_components.wattwaechter.api.models import (
-    Alive,
     LedStatus,
     MeterReading,
     ObisValue,
@@ -31,8 +34,6 @@ from custom_components.wattwaechter.api.models import (
     as_list,
     as_object,
     as_str,
-    high_res_items,
-    low_res_items,
 )
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
@@ -285,12 +286,6 @@ def test_uptime_seconds(text: str, seconds: int | None) -> None:
     assert info.uptime_seconds == seconds
 
 
-def test_alive() -> None:
-    assert Alive.from_json({"alive": "true", "version": 2}) == Alive(True, "2")
-    assert Alive.from_json({}) == Alive(alive=False, version=None)
-    assert Alive.from_json("garbage") == Alive(alive=False, version=None)
-
-
 @pytest.mark.parametrize(
     ("active", "expected"),
     [
@@ -402,7 +397,6 @@ def load(name: str) -> Any:
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "system_alive": Alive.from_json,
     "system_info": SystemInfo.from_json,
     "system_led": LedStatus.from_json,
     "history_latest": MeterReading.from_json,
@@ -423,6 +417,7 @@ NOT_READ = {
     "post_mqtt_ca",
     "post_system_selftest",
     "setup_token",
+    "system_alive",
     "system_timezones",
     "system_wifi_scan",
     # Answers the client reads without a model: see test_client.py.
@@ -552,14 +547,7 @@ def test_golden_system_info() -> None:
     assert vendor.get("esp", "Chip") == "ESP32-S3"
 
 
-def test_golden_alive_settings_ota_tokens() -> None:
-    assert Alive.from_json(load("vendor/system_alive.test_alive.json")) == Alive(
-        True, "1.0.3"
-    )
-    assert Alive.from_json(
-        load("vendor/system_alive.test_alive_extra_and_missing_keys.2.json")
-    ) == Alive(True, None)
-
+def test_golden_settings_ota_tokens() -> None:
     settings = Settings.from_json(load("vendor/settings.test_settings.json"))
     assert (settings.led_enable, settings.api_auth_required) == (True, True)
     assert (settings.device_name, settings.timezone, settings.language) == (

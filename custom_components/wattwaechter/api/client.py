@@ -28,12 +28,10 @@ from .errors import (
     WattwaechterRateLimitedError,
     WattwaechterTimeoutError,
 )
+from .history_items import HighResItem, LowResItem, high_res_items, low_res_items
 from .inputs import HostAddress, clean_token, parse_host
 from .models import (
-    Alive,
-    HighResItem,
     LedStatus,
-    LowResItem,
     MeterReading,
     OtaInfo,
     PendingTokens,
@@ -41,8 +39,6 @@ from .models import (
     SystemInfo,
     as_bool,
     as_object,
-    high_res_items,
-    low_res_items,
 )
 
 TIMEOUT = 10.0
@@ -160,12 +156,6 @@ class WattwaechterClient:
         if status == 429:
             raise WattwaechterRateLimitedError("device rate limit reached", retry_after)
         raise WattwaechterBusyError("device busy (low memory)", retry_after)
-
-    async def alive(self, priority: Priority) -> Alive:
-        """Return whether the device is up and its firmware (needs no token)."""
-        return Alive.from_json(
-            await self._request("GET", "/system/alive", priority, "none")
-        )
 
     async def system_info(self, priority: Priority) -> SystemInfo:
         """Return the system info sections."""
