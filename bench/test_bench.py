@@ -15,6 +15,7 @@ from copy import deepcopy
 from datetime import timedelta
 import time
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
@@ -31,6 +32,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.wattwaechter.const import CONF_FW_VERSION, DOMAIN
+from custom_components.wattwaechter.importer import HistoryImporter
 from simulator import Simulator
 from tests.integration.beside import OVERHEAD, run_for, track
 from tests.integration.timetravel import VirtualTime
@@ -194,10 +196,19 @@ async def test_hour(
 
 
 async def test_fleet(
-    hass: HomeAssistant, time_travel: VirtualTime, capsys: pytest.CaptureFixture[str]
+    recorder_mock: Any,
+    hass: HomeAssistant,
+    time_travel: VirtualTime,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Twenty devices in one Home Assistant: setup time and CPU per minute."""
+    """Twenty devices in one Home Assistant: setup time and CPU per minute.
+
+    With the recorder, as in a usual installation; the history imports stay off
+    to measure steady polling.
+    """
     sims = SimulatorThread()
+    no_import = patch.object(HistoryImporter, "async_start")
+    no_import.start()
     try:
         devices = sims.start(FLEET, time_travel.clock)
         for sim in devices:
@@ -244,6 +255,7 @@ async def test_fleet(
         for entry in loaded:
             assert await hass.config_entries.async_unload(entry.entry_id)
     finally:
+        no_import.stop()
         sims.stop()
 
     updates = sum(t.meter_updates for t in per_device)

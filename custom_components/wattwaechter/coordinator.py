@@ -137,6 +137,11 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     _busy_since: datetime | None = None
     _stale_since: datetime | None = None
 
+    def __init__(self, *args: Any) -> None:
+        """Start with no repair raised."""
+        super().__init__(*args)
+        self._repairs: dict[str, bool] = {}
+
     @callback
     def async_set_interval(self, seconds: float) -> None:
         """Poll every ``seconds`` from now on, without a reload or a request."""
@@ -187,8 +192,10 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         since = (since or now) if holds else None
         after = REPAIR_AFTER[kind]
         active = since is not None and now - since >= after
-        minutes = f"{after.total_seconds() / 60:.0f}"
-        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
+        if active != self._repairs.get(kind, False):
+            self._repairs[kind] = active
+            minutes = f"{after.total_seconds() / 60:.0f}"
+            async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
         return since
 
     async def _fetch(self) -> MeterReading:

@@ -104,6 +104,7 @@ LAST_READING = DeviceSensorDescription[MeterCoordinator](
     translation_key="last_reading",
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,  # changes at every update
     value_fn=lambda meter: meter.last_fresh,
 )
 

@@ -23,6 +23,8 @@ from .entities import INTERVAL, entity_id, issue, ours, paths, record, state, va
 from .timetravel import advance
 
 METER = ("1.8.0", "2.8.0", "16.7.0", "32.7.0")
+# The last-reading sensor is disabled by default (it changes at every update).
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
 
 def problem(hass: HomeAssistant, entry: ConfigEntry) -> str:
