@@ -24,6 +24,7 @@ from packaging.requirements import Requirement
 import yaml
 
 CONFIG = Path(__file__).with_name("configuration.yaml")
+CUSTOM = Path(__file__).resolve().parent.parent / "custom_components"
 # Manifest keys that make HA also process a discovery integration's requirements.
 DISCOVERY_KEYS = {"bluetooth", "dhcp", "ssdp", "usb", "zeroconf", "homekit"}
 
@@ -47,9 +48,14 @@ def _sets(bootstrap: Path) -> dict[str, set[str]]:
 
 
 def _manifest(ha_dir: Path, domain: str) -> dict[str, list[str]]:
-    """Return a built-in integration's manifest, or {} for a custom one."""
-    path = ha_dir / "components" / domain / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    """Return an integration's manifest, or {}; ours overrides core's namesake."""
+    for path in (
+        CUSTOM / domain / "manifest.json",
+        ha_dir / "components" / domain / "manifest.json",
+    ):
+        if path.exists():
+            return dict(json.loads(path.read_text()))
+    return {}
 
 
 def _onboarding_domains(ha_dir: Path) -> list[str]:
@@ -69,6 +75,9 @@ def _domains(ha_dir: Path) -> set[str]:
     """Return every domain whose requirements HA processes at startup."""
     sets = _sets(ha_dir / "bootstrap.py")
     todo = [*yaml.safe_load(CONFIG.read_text()), "recorder", "zeroconf"]
+    # Loading ours also processes the discovery integrations its manifest names
+    # (its "dhcp" matchers pull in dhcp's packages even without dhcp: configured).
+    todo += [path.parent.name for path in CUSTOM.glob("*/manifest.json")]
     todo += _onboarding_domains(ha_dir)
     todo += [*sets["CORE_INTEGRATIONS"], *sets["DEFAULT_INTEGRATIONS"]]
     seen: set[str] = set()

@@ -105,6 +105,11 @@ async def hass_eval(page: Page, body: str, arg: Any = None) -> Any:
     return await page.evaluate(script, arg)
 
 
+async def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send one websocket command through the page's own connection."""
+    return await hass_eval(page, "return hass.callWS(arg);", message)
+
+
 async def state(page: Page, entity_id: str) -> dict[str, Any]:
     """Return an entity's state object as the frontend has it."""
     found = await hass_eval(page, "return hass.states[arg] || null;", entity_id)

@@ -86,6 +86,12 @@ class Simulator:
         async with self._session.get(f"{SIM_URL}/_sim/state") as resp:
             return dict(await resp.json())
 
+    async def log(self) -> list[dict[str, Any]]:
+        """Return the device's request log (``GET /_sim/log``)."""
+        assert self._session is not None
+        async with self._session.get(f"{SIM_URL}/_sim/log") as resp:
+            return list(await resp.json())
+
     async def fault(self, mode: str, *, active: bool) -> None:
         """Set or clear one fault (``POST /_sim/fault``)."""
         assert self._session is not None

@@ -1,13 +1,14 @@
-"""Tour steps on the added device: its entities, the controls and bad moments.
+"""Tour steps on the added device: its entities, the LED switch and a restart.
 
-Why: after adding the device, a user opens every entity, flips the LED, restarts
-the device, installs the offered firmware, sees it go offline and come back, and
-sets up the Energy dashboard. Each step checks what the user sees against what
-the simulated device really did.
+Why: after adding the device, a user opens every entity, flips the LED and
+restarts the device, and expects each to show what the device really did. The
+restart is pressed while the device's history is being imported (a minute after
+adding it): the import has to go on once the device is back, not an hour later.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 import re
 import time
 from typing import Any
@@ -17,19 +18,26 @@ from playwright.async_api import Page, TimeoutError as PlaywrightTimeoutError
 from .runner import (
     Run,
     StepFailed,
+    call_ws,
     check,
     deep_text,
     hass_eval,
     number,
     state,
     wait_state,
-    wait_text,
 )
 from .steps_setup import DOMAIN, SHORT
 
-ENERGY = "sensor.wattwaechter_energy_import"
+ENERGY = "sensor.wattwaechter_total_consumption"
+POWER = "sensor.wattwaechter_active_power"
+LED_STATUS = "sensor.wattwaechter_led_status"
+TARIFF = "sensor.wattwaechter_active_tariff"
 SWITCH = "switch.wattwaechter_status_led"
+BUTTON = "button.wattwaechter_restart"
 UPDATE = "update.wattwaechter_firmware"
+CONTROLS = (SWITCH, BUTTON, UPDATE)
+# Diagnostics off by default, named as in HA core 2026.11.
+DISABLED = ("sensor.wattwaechter_signal_strength", "sensor.wattwaechter_ssid")
 # Plausible ranges by device class: (low, high, unit shown).
 RANGES = {
     "voltage": (180.0, 260.0, "V"),
@@ -41,6 +49,7 @@ RANGES = {
 # Energy sensors that the simulator's /_sim/state counters give exactly.
 COUNTERS = {"import_total": "import_kWh", "export_total": "export_kWh"}
 ENERGY_TOLERANCE = 0.05  # kWh: what the meter may add between two polls
+HISTORY = "/api/v1/history/highRes"
 
 
 async def _entities(page: Page) -> list[dict[str, Any]]:
@@ -56,7 +65,7 @@ async def _entities(page: Page) -> list[dict[str, Any]]:
     )
 
 
-async def _open(page: Page, name: str) -> str:
+async def open_more_info(page: Page, name: str) -> str:
     """Open an entity's more-info dialog from its device page row; return its text."""
     await (
         page.locator("ha-config-device-page")
@@ -69,7 +78,7 @@ async def _open(page: Page, name: str) -> str:
     return await deep_text(dialog)
 
 
-async def _close(page: Page) -> None:
+async def close_more_info(page: Page) -> None:
     """Close the more-info dialog."""
     await page.keyboard.press("Escape")
     await (
@@ -77,6 +86,12 @@ async def _close(page: Page) -> None:
         .get_by_role("dialog")
         .wait_for(state="detached", timeout=SHORT)
     )
+
+
+def reported(st: dict[str, Any]) -> float:
+    """Return when a state was last reported (epoch seconds)."""
+    stamp = st.get("last_reported") or st["last_updated"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _check_entity(
@@ -94,8 +109,15 @@ def _check_entity(
     elif eid.startswith("update."):
         check(value == "on", f"{eid}: the offered firmware is not shown")
         check("1.2.3" in text and "1.3.0" in text, f"{eid}: versions missing")
+    elif eid.startswith("binary_sensor."):
+        check(value == "off" and "OK" in text, f"{eid}: meter reading {value!r}")
     elif key == "led_status":
         check(value == "ok" and "OK" in text, f"{eid}: LED status {value!r}")
+    elif key == "active_tariff":
+        check(re.search(r"Tariff \d", text), f"{eid}: no tariff shown: {text!r}")
+    elif key == "last_reading":
+        age = time.time() - datetime.fromisoformat(value).timestamp()
+        check(0 <= age < 60, f"{eid}: the last reading is {age:.0f} s old")
     elif attrs.get("device_class") == "power_factor":
         check(-1 <= float(value) <= 1, f"{eid}: power factor {value}")
     elif attrs.get("device_class") in RANGES:
@@ -119,42 +141,61 @@ async def entities(run: Run) -> None:
     """Open every enabled entity; each must show a sensible state."""
     page = run.page
     (run.out / "entities").mkdir(exist_ok=True)
+    # The active tariff is known once a register grew between two readings.
+    await wait_state(
+        page, TARIFF, lambda s: s["state"].startswith("tariff_"), "a tariff", 40
+    )
     entries = await _entities(page)
     check(len(entries) >= 15, f"only {len(entries)} entities")
     for entry in entries:
-        text = await _open(page, entry["name"])
+        text = await open_more_info(page, entry["name"])
         st = await state(page, entry["entity_id"])
         _check_entity(entry, st, text, await run.sim.state())
         await page.screenshot(
             path=str(run.out / "entities" / f"{entry['entity_id']}.png")
         )
-        await _close(page)
-    run.notes.append(f"{len(entries)} enabled entities opened")
+        await close_more_info(page)
+    registry = await call_ws(page, {"type": "config/entity_registry/list"})
+    disabled = sorted(
+        e["entity_id"]
+        for e in registry
+        if e["platform"] == DOMAIN and e.get("disabled_by")
+    )
+    for entity_id in DISABLED:
+        check(entity_id in disabled, f"{entity_id} not among disabled: {disabled}")
+    run.notes.append(f"{len(entries)} enabled entities opened; disabled: {disabled}")
     # The tariff registers must add up to the total the meter shows.
     values = await hass_eval(
         page,
         "return Object.fromEntries(Object.entries(hass.states).filter(([k]) =>"
-        " k.startsWith('sensor.wattwaechter_energy_import')).map(([k, v]) =>"
-        " [k, parseFloat(v.state)]));",
+        " k.startsWith('sensor.wattwaechter_consumption_tariff_')"
+        " || k === arg).map(([k, v]) => [k, parseFloat(v.state)]));",
+        ENERGY,
     )
-    tariffs = sum(v for k, v in values.items() if "_tariff_" in k)
+    tariffs = sum(v for k, v in values.items() if k != ENERGY)
     check(
         abs(tariffs - values[ENERGY]) <= ENERGY_TOLERANCE,
-        f"import tariffs add up to {tariffs}, the total is {values[ENERGY]}",
+        f"consumption tariffs add up to {tariffs}, the total is {values[ENERGY]}",
     )
     await run.shot("entities")
 
 
+def led_toggle(page: Page) -> Any:
+    """Return the Status LED switch of the device page."""
+    return (
+        page.locator("ha-config-device-page")
+        .get_by_role("switch", name=re.compile("Status LED"))
+        .first
+    )
+
+
 async def _toggle_led(page: Page) -> None:
     """Click the Status LED switch on the device page."""
-    toggle = page.locator("ha-config-device-page").get_by_role(
-        "switch", name=re.compile("Status LED")
-    )
     try:
-        await toggle.first.click(timeout=3000)
+        await led_toggle(page).click(timeout=3000)
     except PlaywrightTimeoutError:
         # 2026.x draws the switch's track over its input: click where it is.
-        await toggle.first.click(force=True)
+        await led_toggle(page).click(force=True)
 
 
 async def led(run: Run) -> None:
@@ -175,10 +216,24 @@ async def led(run: Run) -> None:
         await run.shot("led-" + ("on" if want else "off"))
 
 
+async def history_requests(run: Run, since: float = 0) -> list[dict[str, Any]]:
+    """Return the device's history requests (the import's) logged after ``since``."""
+    return [
+        e for e in await run.sim.log() if e["path"] == HISTORY and e["time"] > since
+    ]
+
+
 async def restart(run: Run) -> None:
-    """Press Restart: the device reboots, HA shows it back with fresh values."""
+    """Press Restart during the history import: HA and the import carry on after."""
     page = run.page
+    deadline = time.monotonic() + 120
+    while len([e for e in await history_requests(run) if e["status"] == 200]) < 2:
+        check(time.monotonic() < deadline, "the history import did not start")
+        await page.wait_for_timeout(500)
+    done = len({e["query"] for e in await history_requests(run)})
+    check(done < 28, f"the import had asked for {done} days before the restart")
     boots = (await run.sim.state())["boots"]
+    pressed = time.time()
     await (
         page.locator("ha-config-device-page")
         .get_by_role("button", name=re.compile("^press$", re.I))
@@ -195,98 +250,19 @@ async def restart(run: Run) -> None:
     await wait_state(
         page,
         ENERGY,
-        lambda s: _updated_after(s, back),
+        lambda s: s["state"] not in ("unavailable", "unknown") and reported(s) > back,
         "a reading after the restart",
         60,
     )
     await run.shot("restart-back")
-
-
-def _updated_after(st: dict[str, Any], when: float) -> bool:
-    """Return whether a state is available and was reported after ``when``."""
-    from datetime import datetime  # noqa: PLC0415  # only here
-
-    reported = st.get("last_reported") or st["last_updated"]
-    stamp = datetime.fromisoformat(reported.replace("Z", "+00:00")).timestamp()
-    return st["state"] not in ("unavailable", "unknown") and stamp > when
-
-
-async def firmware(run: Run) -> None:
-    """Install the offered firmware from the update dialog, watching its progress."""
-    page = run.page
-    await _open(page, "Firmware")
-    dialog = page.locator("ha-more-info-dialog")
-    await dialog.get_by_role("button", name=re.compile("^update$", re.I)).click()
-    await wait_state(
-        page,
-        UPDATE,
-        lambda s: s["attributes"].get("in_progress") not in (False, None),
-        "in_progress",
-        15,
-    )
-    progress = dialog.locator(
-        "ha-progress-bar, mwc-linear-progress, md-linear-progress, "
-        "ha-md-linear-progress, ha-circular-progress, ha-spinner"
-    )
-    await progress.first.wait_for(timeout=SHORT)
-    await run.shot("firmware-progress")
-    seen: set[Any] = set()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        st = await state(page, UPDATE)
-        seen.add(st["attributes"].get("update_percentage"))
-        if (
-            st["attributes"].get("installed_version") == "1.3.0"
-            and st["state"] == "off"
-        ):
-            break
-        await page.wait_for_timeout(250)
-    check(st["attributes"].get("installed_version") == "1.3.0", f"not installed: {st}")
+    deadline = time.monotonic() + 30
+    while not (after := await history_requests(run, back)):
+        if time.monotonic() > deadline:
+            raise StepFailed("the history import did not go on within 30 s")
+        await page.wait_for_timeout(500)
+    lost = [e for e in await history_requests(run, pressed) if e["status"] != 200]
     run.notes.append(
-        f"update percentages seen: {sorted(p for p in seen if p is not None)}"
+        f"history import: restart after {done} days, {len(lost)} requests failed"
+        f" during it, the next"
+        f" one {after[0]['time'] - back:.1f} s after the device was back"
     )
-    text = await deep_text(dialog)
-    check("1.3.0" in text, f"the dialog does not show 1.3.0: {text[:300]!r}")
-    sim = await run.sim.state()
-    check(sim["firmware"] == "1.3.0", f"the device runs {sim['firmware']}")
-    await run.shot("firmware-done")
-    await _close(page)
-    try:
-        await wait_text(
-            page.locator("ha-config-device-page"), "Firmware: 1.3.0", within=5
-        )
-    except StepFailed:
-        run.notes.append("device info still shows the old firmware after the update")
-
-
-async def offline(run: Run) -> None:
-    """Take the device offline: entities go unavailable; back online they return."""
-    page = run.page
-    await run.sim.fault("offline", active=True)
-    await wait_state(
-        page, ENERGY, lambda s: s["state"] == "unavailable", "unavailable", 90
-    )
-    text = await deep_text(page.locator("ha-config-device-page"))
-    check("Unavailable" in text, "the device page does not show Unavailable")
-    await run.shot("offline")
-    led = await state(page, SWITCH)
-    if led["state"] != "unavailable":
-        # The user may still flip the LED: what does HA tell them?
-        await _toggle_led(page)
-        try:
-            message = await wait_text(
-                page.locator("notification-manager"), "WattWächter", within=10
-            )
-        except StepFailed:
-            message = "(no message)"
-        run.notes.append(f"LED flipped while offline (was {led['state']}): {message}")
-        await run.shot("offline-led-toast")
-    await run.sim.fault("offline", active=False)
-    await wait_state(
-        page,
-        ENERGY,
-        lambda s: s["state"] not in ("unavailable", "unknown"),
-        "available again",
-        90,
-    )
-    await run.shot("back-online")

@@ -2,7 +2,8 @@
 
 Why: this is where a new user meets the integration first: discovery over mDNS
 has to have found the simulator before the user gets to Devices & services, and
-adding it must take one confirmation.
+adding it must take one confirmation. A user who then adds it once more by hand,
+typing a host name, must be told plainly that it is set up already.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 
 from playwright.async_api import Page
 
-from .runner import Run, check, click_to, deep_text, hass_eval, wait_text
+from .runner import Run, call_ws, check, click_to, deep_text, hass_eval, wait_text
 from .stack import HA_URL, SIM_PORT
 
 USER = ("Tour User", "tour", "tour-password-1")
@@ -120,6 +121,41 @@ async def add(run: Run) -> None:
     await page.get_by_text("Discovered", exact=True).wait_for(
         state="detached", timeout=SHORT
     )
+
+
+async def add_by_host(run: Run) -> None:
+    """Add the device again by hand, by host name: "already set up", no error."""
+    page = run.page
+    await page.goto(HA_URL + "/config/integrations/dashboard")
+    add_button = page.get_by_role("button", name=re.compile("add integration", re.I))
+    await add_button.first.click()
+    brands = page.locator("dialog-add-integration")
+    await brands.get_by_text("1-Wire").first.wait_for(timeout=SHORT)
+    search = brands.get_by_role("textbox")
+    if await search.count():
+        await search.first.fill("WattW")
+    else:  # 2026.x: the list takes the keys itself
+        await page.keyboard.type("WattW")
+    await brands.get_by_text("WattWächter", exact=True).first.click()
+    dialog = page.locator("dialog-data-entry-flow")
+    await wait_text(dialog, "Add a WattWächter", "host name")
+    host = f"localhost:{SIM_PORT}"
+    await dialog.get_by_role("textbox").first.fill(host)
+    await run.shot("add-host")
+    await dialog.get_by_role("button", name=re.compile("^submit$", re.I)).click()
+    text = await wait_text(dialog, "already set up", within=20)
+    for bad in ("Unknown error", "Unexpected error", "Error"):
+        check(bad not in text, f"the second add shows {bad!r}: {text!r}")
+    await run.shot("add-host-answer")
+    run.notes.append(f"adding it again as {host}: {text}")
+    await dialog.get_by_role("button", name=re.compile("^close$", re.I)).last.click()
+    for _ in range(80):  # an address change reloads the entry
+        entries = await call_ws(page, {"type": "config_entries/get", "domain": DOMAIN})
+        if entries[0]["state"] == "loaded":
+            break
+        await page.wait_for_timeout(250)
+    check(len(entries) == 1, f"a second entry was made: {entries!r}")
+    check(entries[0]["state"] == "loaded", f"entry not loaded: {entries[0]!r}")
 
 
 async def device_id(page: Page) -> str:
