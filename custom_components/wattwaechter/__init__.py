@@ -106,7 +106,12 @@ async def async_setup_entry(
     restart = RestartWatcher(
         hass,
         meter,
-        lambda: [c for c in (system, settings, led, ota) if c.supported],
+        # Back after being away, the meter itself asked the system info.
+        lambda away: [
+            c
+            for c in (system, settings, led, ota)
+            if c.supported and not (away and c is system)
+        ],
         on_back=reader.wake,
     )
     runtime = entry.runtime_data = WattwaechterRuntimeData(

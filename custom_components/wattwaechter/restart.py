@@ -25,10 +25,10 @@ class RestartWatcher:
         self,
         hass: HomeAssistant,
         meter: DataUpdateCoordinator[Any],
-        slow: Callable[[], Iterable[DataUpdateCoordinator[Any]]],
+        slow: Callable[[bool], Iterable[DataUpdateCoordinator[Any]]],
         on_back: Callable[[], None],
     ) -> None:
-        """Watch ``meter``; after a restart ask ``slow()`` and call ``on_back``."""
+        """Watch ``meter``; after a restart ask ``slow(away)``, call ``on_back``."""
         self._hass = hass
         self._meter = meter
         self._slow = slow
@@ -60,8 +60,8 @@ class RestartWatcher:
         waiting = not self._away and self._hass.loop.time() < self._until
         if not self._pending or waiting:
             return
-        if self._away:
+        away, self._pending, self._away = self._away, False, False
+        if away:
             self._on_back()
-        self._pending = self._away = False
-        for coordinator in self._slow():
+        for coordinator in self._slow(away):
             self._hass.async_create_task(coordinator.async_request_refresh())
