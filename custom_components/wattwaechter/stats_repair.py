@@ -13,6 +13,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, HIGH_RES_DAYS
 from .coordinator import WattwaechterConfigEntry, device_id
@@ -115,7 +116,9 @@ def _describe(change: Change) -> dict[str, Any]:
     """Return one changed hour for the action's response (kWh)."""
     old = change.old
     return {
-        "start": datetime.fromtimestamp(change.start, UTC).isoformat(),
+        "start": dt_util.as_local(
+            datetime.fromtimestamp(change.start, UTC)
+        ).isoformat(),
         "old_energy": None if change.old_energy is None else change.old_energy / 1000,
         "new_energy": change.energy / 1000,
         "old_reading": None if old is None else old[0] / 1000,

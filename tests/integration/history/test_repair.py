@@ -14,6 +14,7 @@ from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -108,7 +109,8 @@ def hourly(found: list[dict[str, Any]]) -> dict[int, int]:
 
 
 def iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat()
+    """Return an hour as the repair reports it: in Home Assistant's time zone."""
+    return dt_util.as_local(datetime.fromtimestamp(epoch, UTC)).isoformat()
 
 
 @pytest.fixture
