@@ -137,6 +137,7 @@ async def async_setup_entry(
             restart.expect(grace=0)  # ask again as soon as the meter answers
     entry.async_on_unload(restart.async_listen())
     entry.async_on_unload(led.async_add_listener(meter.async_led_updated))
+    meter.async_led_updated()
     # The system info polls even without entities of its own (they are
     # disabled by default): it tells who answers and which firmware runs.
     entry.async_on_unload(system.async_add_listener(lambda: None))

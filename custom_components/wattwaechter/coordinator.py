@@ -132,15 +132,10 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     verified = False
     """Whether the device was checked to be ours since it last failed."""
     _unchanged = 0
-    _attention_shown = False
+    _attention = False
     _at = 0.0  # loop time of the last reading
     _busy_since: datetime | None = None
     _stale_since: datetime | None = None
-
-    def __init__(self, *args: Any) -> None:
-        """Start with no repair raised."""
-        super().__init__(*args)
-        self._repairs: dict[str, bool] = {}
 
     @callback
     def async_set_interval(self, seconds: float) -> None:
@@ -152,17 +147,14 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     @property
     def stale(self) -> bool:
         """Return True while the device answers but delivers no fresh reading."""
-        return self._unchanged >= STALE_UPDATES or self._attention()
-
-    def _attention(self) -> bool:
-        led = self.config_entry.runtime_data.led.data
-        return bool(led and led.meter_attention)
+        return self._unchanged >= STALE_UPDATES or self._attention
 
     @callback
     def async_led_updated(self) -> None:
         """Show at once when the LED starts or stops asking for the meter."""
-        if self._attention() != self._attention_shown:
-            self._attention_shown = not self._attention_shown
+        led = self.config_entry.runtime_data.led.data
+        if bool(led and led.meter_attention) != self._attention:
+            self._attention = not self._attention
             self.async_update_listeners()
 
     async def _async_update_data(self) -> MeterReading:
@@ -192,10 +184,8 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         since = (since or now) if holds else None
         after = REPAIR_AFTER[kind]
         active = since is not None and now - since >= after
-        if active != self._repairs.get(kind, False):
-            self._repairs[kind] = active
-            minutes = f"{after.total_seconds() / 60:.0f}"
-            async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
+        minutes = f"{after.total_seconds() / 60:.0f}"
+        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
         return since
 
     async def _fetch(self) -> MeterReading:

@@ -30,10 +30,18 @@ def async_set_issue(
     active: bool,
     **placeholders: str,
 ) -> None:
-    """Raise the issue ``kind`` of the entry while ``active``; drop it otherwise."""
+    """Raise the issue ``kind`` of the entry while ``active``; drop it otherwise.
+
+    Called at every update: the registry is touched only when that changes.
+    """
     issue_id = f"{kind}_{entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     if not active:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        if issue is not None:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    values = {"name": entry.title, "host": str(entry.data[CONF_HOST]), **placeholders}
+    if issue is not None and issue.translation_placeholders == values:
         return
     ir.async_create_issue(
         hass,
@@ -42,11 +50,7 @@ def async_set_issue(
         is_fixable=kind == AUTH_DISABLED,
         severity=ir.IssueSeverity.WARNING,
         translation_key=kind,
-        translation_placeholders={
-            "name": entry.title,
-            "host": str(entry.data[CONF_HOST]),
-            **placeholders,
-        },
+        translation_placeholders=values,
         data={"entry_id": entry.entry_id},
         **issue_entry(entry),
     )

@@ -57,6 +57,8 @@ async def async_setup_entry(
     @callback
     def add_new_registers() -> None:
         other = OTHER_MEDIA.get(meter.data.medium or "", ())
+        if not other and meter.data.values.keys() <= known:
+            return  # the usual update: nothing new
         if other:  # a gas/water device that meters the other medium now (as core)
             for old in er.async_entries_for_config_entry(registry, entry.entry_id):
                 code = old.unique_id.partition("_")[2]
