@@ -38,7 +38,7 @@ def loaded_entry(hass: HomeAssistant, domain: str, entry_id: str) -> ConfigEntry
     if helper is not None:
         found: ConfigEntry = helper(hass, domain, entry_id)
         return found
-    entry = hass.config_entries.async_get_entry(entry_id)  # HA before 2025.9
+    entry = hass.config_entries.async_get_entry(entry_id)  # HA without the helper
     if entry is None or entry.domain != domain:
         raise ServiceValidationError(
             translation_domain=domain,
