@@ -204,11 +204,13 @@ class HistoryImporter:
 
             def done(day: date) -> bool:
                 # Both statistics have a row for every hour of the day in the
-                # range, or only for its midnight when it is known as a total.
-                first = max(midnight(day, tz), start)
+                # range, or only for its midnight when it is known as a total
+                # (a midnight before the range: nothing of the day to write).
+                first = midnight(day, tz)
                 last = min(midnight(day + ONE_DAY, tz), end)
                 if self.daily_only(day):
-                    last = first + 1  # its midnight row only
+                    last = first + 1
+                first = max(first, start)
                 hours = range(first - first % HOUR, last, HOUR)
                 return all(hour in existing[i] for i in ids.values() for hour in hours)
 

@@ -91,7 +91,8 @@ async def test_outage_beyond_30_days_from_daily_values(
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """With the option, the whole days beyond 30 days come from one request of
-    daily values, one row each at local midnight; the sums run on throughout."""
+    daily values, one row each at local midnight; the sums run on throughout.
+    The outage's first day is not asked: its midnight row is there."""
     last, outage_day = plant_before_outage(hass, device)
     await setup_entry(hass, mock_config_entry, **DAILY)
     await finish_import(driver, mock_config_entry, device)
@@ -99,7 +100,7 @@ async def test_outage_beyond_30_days_from_daily_values(
     first_15 = today(device) - timedelta(days=29)
     requests = history_requests(device)
     assert [r.path for r in requests] == [LOW_RES] + [HIGH_RES] * 30
-    assert requests[0].query == f"start={outage_day}&days=16"
+    assert requests[0].query == f"start={outage_day + timedelta(days=1)}&days=15"
     days = [outage_day + timedelta(days=n) for n in range(1, 16)]
     for statistic_id, index in IDS:
         found = await rows(hass, statistic_id)
@@ -109,6 +110,28 @@ async def test_outage_beyond_30_days_from_daily_values(
         assert_rows_match_device(
             device, [r for r in found if r["start"] >= midnight(first_15)], index
         )
+
+
+async def test_hourly_run_after_daily_rows_asks_only_newer_days(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    device: Simulator,
+    driver: Driver,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """When the newest row is a day's midnight row (an import of daily values
+    ran, or still runs), the hourly run starts at the next day: it does not
+    read that day again."""
+    newest = today(device) - timedelta(days=40)
+    for statistic_id, index in IDS:
+        days = range(midnight(newest - timedelta(days=20)), midnight(newest) + 1, 86_400)
+        plant(hass, device, statistic_id, index, days)
+    await setup_entry(hass, mock_config_entry, **DAILY)
+    await finish_import(driver, mock_config_entry, device)
+
+    assert [(r.path, r.query) for r in history_requests(device)][:1] == [
+        (LOW_RES, f"start={newest + timedelta(days=1)}&days=10")
+    ]
 
 
 async def test_action_reads_older_days_from_daily_values(
