@@ -124,7 +124,8 @@ async def test_hourly_run_after_daily_rows_asks_only_newer_days(
     read that day again."""
     newest = today(device) - timedelta(days=40)
     for statistic_id, index in IDS:
-        days = range(midnight(newest - timedelta(days=20)), midnight(newest) + 1, 86_400)
+        first = midnight(newest - timedelta(days=20))
+        days = range(first, midnight(newest) + 1, 86_400)
         plant(hass, device, statistic_id, index, days)
     await setup_entry(hass, mock_config_entry, **DAILY)
     await finish_import(driver, mock_config_entry, device)
