@@ -9,20 +9,23 @@ reading clears it all, with totals as the meter shows them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 
+from custom_components.wattwaechter.const import STALE_ISSUE_AFTER
 from simulator import FaultMode, Simulator, SimulatorConfig
 
 from .entities import INTERVAL, entity_id, issue, ours, paths, record, state, value
 from .timetravel import advance
 
 METER = ("1.8.0", "2.8.0", "16.7.0", "32.7.0")
+STEP = timedelta(seconds=INTERVAL)
 # The last-reading sensor is disabled by default (it changes at every update).
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
@@ -67,11 +70,13 @@ async def test_head_off_and_back(
     assert datetime.fromisoformat(frozen_at) >= datetime.fromisoformat(last)
     assert issue(hass, "meter_stale", entry) is None
 
-    while updates * INTERVAL < 15 * 60 + 2 * INTERVAL:
+    # The repair comes with the first update 15 minutes after the problem.
+    problem_since = dt_util.utcnow()
+    while (repair := issue(hass, "meter_stale", entry)) is None:
+        assert dt_util.utcnow() - problem_since < STALE_ISSUE_AFTER + 2 * STEP
         await advance(hass, INTERVAL)
         updates += 1
-    repair = issue(hass, "meter_stale", entry)
-    assert repair is not None
+    assert dt_util.utcnow() - problem_since >= STALE_ISSUE_AFTER - STEP
     assert repair.translation_placeholders is not None
     assert repair.translation_placeholders["minutes"] == "15"
     assert state(hass, entry, "last_reading").state == frozen_at
