@@ -29,6 +29,7 @@ from .coordinator import (
     LedCoordinator,
     MeterCoordinator,
     OtaCoordinator,
+    RestartWatcher,
     SettingsCoordinator,
     SystemCoordinator,
     WattwaechterConfigEntry,
@@ -37,11 +38,11 @@ from .coordinator import (
     device_model,
 )
 from .entity import device_info
+from .errors import translated
 from .importer import HistoryImporter
 from .issues import AUTH_DISABLED, WRITE_TOKEN, async_delete_issues, async_set_issue
 from .migration import async_migrate_entry as async_migrate_entry
 from .reader import HistoryReader
-from .restart import RestartWatcher
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -75,11 +76,7 @@ async def async_setup_entry(
         # A stored token no device could accept: ask the user for the current one.
         token = err.reason == "token_invalid"
         failure = ConfigEntryAuthFailed if token else ConfigEntryError
-        raise failure(
-            translation_domain=DOMAIN,
-            translation_key=err.reason,
-            translation_placeholders={"host": entry.data[CONF_HOST]},
-        ) from err
+        raise translated(failure, err.reason, entry.data[CONF_HOST]) from err
     seconds = entry.options.get(CONF_SCAN_INTERVAL)
     interval = timedelta(seconds=seconds) if seconds else DEFAULT_SCAN_INTERVAL
     meter = MeterCoordinator(hass, entry, client, interval)
@@ -94,26 +91,15 @@ async def async_setup_entry(
 
     async def identify() -> bool:
         try:
-            info = await system.fetch_checked(Priority.BACKGROUND)
+            await system.async_check(Priority.BACKGROUND)
         except UpdateFailed:
-            return False  # another device: fetch_checked raised the repair
-        system.async_set_updated_data(info)
+            return False  # another device: the check raised the repair
         return True
 
     reader = HistoryReader(
         client, lambda: meter.last_update_success and meter.verified, identify
     )
-    restart = RestartWatcher(
-        hass,
-        meter,
-        # Back after being away, the meter itself asked the system info.
-        lambda away: [
-            c
-            for c in (system, settings, led, ota)
-            if c.supported and not (away and c is system)
-        ],
-        on_back=reader.wake,
-    )
+    restart = RestartWatcher(hass, entry)
     runtime = entry.runtime_data = WattwaechterRuntimeData(
         client=client,
         meter=meter,
@@ -135,7 +121,7 @@ async def async_setup_entry(
         await coordinator.async_refresh()
         if coordinator.supported and not coordinator.last_update_success:
             restart.expect(grace=0)  # ask again as soon as the meter answers
-    entry.async_on_unload(restart.async_listen())
+    entry.async_on_unload(meter.async_add_listener(restart.async_on_meter))
     entry.async_on_unload(led.async_add_listener(meter.async_led_updated))
     meter.async_led_updated()
     # The system info polls even without entities of its own (they are

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.recorder.models import StatisticMetaData
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -14,14 +14,13 @@ from homeassistant.helpers import issue_registry as ir, service
 ISSUES_KNOW_ENTRIES = (
     "config_entry_id" in inspect.signature(ir.async_create_issue).parameters
 )
-"""HA 2026.11+: an issue names its entry and goes when the entry is removed."""
 
 UNIT_CLASS_IN_METADATA = "unit_class" in StatisticMetaData.__annotations__
 """HA 2025.11+ wants ``unit_class``; before, it would break the metadata insert."""
 
 
 def issue_entry(entry: ConfigEntry) -> dict[str, Any]:
-    """Return the keyword that ties an issue to its entry, where HA has it."""
+    """HA 2026.11+: an issue names its entry and goes when the entry is removed."""
     return {"config_entry_id": entry.entry_id} if ISSUES_KNOW_ENTRIES else {}
 
 
@@ -34,10 +33,8 @@ def metadata_unit_class(unit_class: str | None) -> dict[str, Any]:
 
 def loaded_entry(hass: HomeAssistant, domain: str, entry_id: str) -> ConfigEntry:
     """Return a loaded entry of ``domain`` for an action, or raise (HA's helper)."""
-    helper = getattr(service, "async_get_config_entry", None)
-    if helper is not None:
-        found: ConfigEntry = helper(hass, domain, entry_id)
-        return found
+    if helper := getattr(service, "async_get_config_entry", None):
+        return cast(ConfigEntry, helper(hass, domain, entry_id))
     entry = hass.config_entries.async_get_entry(entry_id)  # HA without the helper
     if entry is None or entry.domain != domain:
         raise ServiceValidationError(

@@ -1,8 +1,7 @@
-"""Coordinators of one device, one per kind of data.
+"""Coordinators of one device, one per kind of data, and what a loaded entry keeps.
 
-The meter tells whether its reading is fresh; the system info says who answers
-and which firmware runs; settings, LED and OTA are features a firmware may lack
-(a 404 turns one off until the firmware changes).
+Settings, LED and OTA are features a firmware may lack: a 404 turns one off
+until the firmware changes.
 """
 
 from __future__ import annotations
@@ -30,23 +29,18 @@ from .api.errors import (
     WattwaechterRetryLaterError,
 )
 from .api.models import LedStatus, MeterReading, OtaInfo, Settings, SystemInfo
-from .const import (
-    CONF_FW_VERSION,
-    DOMAIN,
-    MODEL_NAMES,
-    STALE_ISSUE_AFTER,
-    STALE_UPDATES,
-    TXT_MODEL_IDS,
-)
-from .errors import update_failed
+from .const import CONF_FW_VERSION, DOMAIN, MODEL_NAMES, STALE_UPDATES, TXT_MODEL_IDS
+from .errors import translated
 from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
 from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
-from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
-REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: STALE_ISSUE_AFTER}
+REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: timedelta(minutes=15)}
+"""How long a refusing or stale meter lasts before its repair is raised."""
+RESTART_GRACE = 30.0
+"""Seconds after which a restart that no meter update saw counts as done."""
 
 
 def device_id(entry: ConfigEntry) -> str:
@@ -95,7 +89,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
             return await self._fetch()
         except WattwaechterNotSupportedError as err:
             if not self.optional:
-                raise update_failed(err, self.client.host) from err
+                raise translated(UpdateFailed, err, self.client.host) from err
             if self.supported:
                 _LOGGER.info(
                     "The firmware of the WattWächter at %s has no %s; "
@@ -109,7 +103,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except WattwaechterError as err:
             if isinstance(err, WattwaechterAuthError):
                 self.config_entry.async_start_reauth(self.hass)
-            raise update_failed(err, self.client.host) from err
+            raise translated(UpdateFailed, err, self.client.host) from err
 
     async def _fetch(self) -> DataT:
         raise NotImplementedError
@@ -179,7 +173,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     def _repair(
         self, kind: str, since: datetime | None, holds: bool
     ) -> datetime | None:
-        """Raise the repair once its condition held long enough; return since when."""
+        """Raise the repair once its cause held long enough; return since when."""
         now = dt_util.utcnow()
         since = (since or now) if holds else None
         after = REPAIR_AFTER[kind]
@@ -194,8 +188,10 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         A total moving as no meter can may come from another device at the
         address: that is checked before any entity sees the reading.
         """
+        system = self.config_entry.runtime_data.system
         if not self.verified:
-            await self._async_check_device()
+            await system.async_check(Priority.METER)
+            self.verified = True
         try:
             reading = await self.client.latest(Priority.METER)
         except WattwaechterNoDataError:
@@ -203,7 +199,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             return self.data or MeterReading(timestamp=None, values={})
         now = self.hass.loop.time()
         if self.data is not None and totals_leap(self.data, reading, now - self._at):
-            await self._async_check_device()
+            await system.async_check(Priority.METER)
         self._at = now
         last = self.data.timestamp if self.data else None
         if reading.timestamp is not None and reading.timestamp == last:
@@ -213,17 +209,16 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self.last_fresh = dt_util.utcnow()
         return reading
 
-    async def _async_check_device(self) -> None:
-        system = self.config_entry.runtime_data.system
-        system.async_set_updated_data(await system.fetch_checked(Priority.METER))
-        self.verified = True
-
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     """Polls ``/system/info``; checks the device is ours, keeps the registry true."""
 
     async def _fetch(self) -> SystemInfo:
         return await self.fetch_checked(Priority.SYSTEM)
+
+    async def async_check(self, priority: Priority) -> None:
+        """Read who answers now and share it; raise UpdateFailed for another device."""
+        self.async_set_updated_data(await self.fetch_checked(priority))
 
     async def fetch_checked(self, priority: Priority) -> SystemInfo:
         """Read the system info; fail when another device answers at the address."""
@@ -248,21 +243,18 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
         entry = self.config_entry
         model, model_id = device_model(entry, info)
         known = {"sw_version": info.firmware, "model": model, "model_id": model_id}
-        registry = dr.async_get(self.hass)
         values = {key: value for key, value in known.items() if value}
+        registry = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-            # (looked up through the entry: async_get_device is deprecated)
             registry.async_update_device(device.id, **values)  # type: ignore[arg-type]
-        firmware = info.firmware
-        if not firmware or firmware == entry.data.get(CONF_FW_VERSION):
-            return
-        self.hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_FW_VERSION: firmware}
-        )
-        if self.data is not None:
-            entry.async_create_background_task(
-                self.hass, self._async_recheck_features(), f"{self.name} features"
+        if info.firmware and info.firmware != entry.data.get(CONF_FW_VERSION):
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_FW_VERSION: info.firmware}
             )
+            if self.data is not None:
+                entry.async_create_background_task(
+                    self.hass, self._async_recheck_features(), f"{self.name} features"
+                )
 
     async def _async_recheck_features(self) -> None:
         """Reload when a feature the old firmware lacked answers now."""
@@ -304,6 +296,50 @@ class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
 
     async def _fetch(self) -> OtaInfo:
         return await self.client.ota_check(Priority.SYSTEM)
+
+
+class RestartWatcher:
+    """Asks the slow coordinators once when the meter answers after a restart.
+
+    A restart (the button, a firmware update, a power cut) may change what they
+    show (uptime, firmware, LED); the meter, polled every few seconds, tells when.
+    """
+
+    _pending = False
+    _away = False
+    _until = 0.0
+
+    def __init__(self, hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
+        """Follow the meter of ``entry``."""
+        self._hass = hass
+        self._entry = entry
+
+    @callback
+    def expect(self, grace: float = RESTART_GRACE) -> None:
+        """Ask again after a restart that is coming (or for slow data missing)."""
+        self._pending, self._away = True, False
+        self._until = self._hass.loop.time() + grace
+
+    @callback
+    def async_on_meter(self) -> None:
+        """Note the device going away; once it is back, ask the slow coordinators."""
+        runtime = self._entry.runtime_data
+        if not runtime.meter.last_update_success:
+            cause = getattr(runtime.meter.last_exception, "__cause__", None)
+            if not isinstance(cause, WattwaechterRetryLaterError):  # not just busy
+                self._pending = self._away = True
+            return
+        waiting = not self._away and self._hass.loop.time() < self._until
+        if not self._pending or waiting:
+            return
+        away, self._pending, self._away = self._away, False, False
+        if away:
+            runtime.history.reader.wake()
+        # Back after being away, the meter itself asked the system info.
+        slow = runtime.optional if away else (runtime.system, *runtime.optional)
+        for coordinator in slow:
+            if coordinator.supported:
+                self._hass.async_create_task(coordinator.async_request_refresh())
 
 
 @dataclass

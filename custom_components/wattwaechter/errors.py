@@ -7,13 +7,11 @@ The same key names an exception (``exceptions.<key>``), a config flow error
 from __future__ import annotations
 
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .api.errors import (
     WattwaechterAuthError,
     WattwaechterBadResponseError,
     WattwaechterBudgetError,
-    WattwaechterConnectionError,
     WattwaechterError,
     WattwaechterForbiddenError,
     WattwaechterInvalidInputError,
@@ -31,12 +29,11 @@ ERROR_KEYS: tuple[tuple[type[WattwaechterError], str], ...] = (
     (WattwaechterNoDataError, "no_meter_data"),
     (WattwaechterNotSupportedError, "not_supported"),
     (WattwaechterBadResponseError, "bad_response"),
-    (WattwaechterConnectionError, "cannot_connect"),
 )
 
 
 def error_key(err: WattwaechterError) -> str:
-    """Return the translation key of a client error."""
+    """Return the translation key of a client error; any other fails to connect."""
     if isinstance(err, WattwaechterInvalidInputError):
         return err.reason
     return next(
@@ -44,12 +41,18 @@ def error_key(err: WattwaechterError) -> str:
     )
 
 
-def update_failed(err: WattwaechterError, host: str) -> UpdateFailed:
-    """Return the coordinator's translated UpdateFailed for a client error."""
-    return UpdateFailed(
+def translated[ErrorT: HomeAssistantError](
+    cls: type[ErrorT], err: WattwaechterError | str, host: str, **extra: str
+) -> ErrorT:
+    """Return ``cls`` translated for a client error, or for a translation key."""
+    placeholders = {"host": host}
+    if not isinstance(err, str):
+        retry_after = getattr(err, "retry_after", 0.0)
+        placeholders |= {"error": str(err), "retry_after": f"{retry_after:.0f}"}
+    return cls(
         translation_domain=DOMAIN,
-        translation_key=error_key(err),
-        translation_placeholders=_placeholders(err, host),
+        translation_key=err if isinstance(err, str) else error_key(err),
+        translation_placeholders=placeholders | extra,
     )
 
 
@@ -57,15 +60,4 @@ def action_error(
     err: WattwaechterError | str, host: str, **extra: str
 ) -> HomeAssistantError:
     """Return the translated error of an action; ``err`` may be a key."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=err if isinstance(err, str) else error_key(err),
-        translation_placeholders={**_placeholders(err, host), **extra},
-    )
-
-
-def _placeholders(err: WattwaechterError | str, host: str) -> dict[str, str]:
-    if isinstance(err, str):
-        return {"host": host}
-    retry_after = getattr(err, "retry_after", 0.0)
-    return {"host": host, "error": str(err), "retry_after": f"{retry_after:.0f}"}
+    return translated(HomeAssistantError, err, host, **extra)

@@ -1,7 +1,4 @@
-"""Repair issues the device's state raises; each goes away when the state does.
-
-``auth_disabled`` is fixable (``repairs.py``); the others say what to do.
-"""
+"""Repair issues the device's state raises; each goes away when the state does."""
 
 from __future__ import annotations
 

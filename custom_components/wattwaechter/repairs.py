@@ -19,16 +19,13 @@ from .security import async_enable_auth
 class EnableAuthRepairFlow(ConfirmRepairFlow):
     """Turn the device's API authentication on, with new tokens stored."""
 
-    def __init__(self, entry_id: str) -> None:
-        """Fix the device of one entry."""
-        self._entry_id = entry_id
-
     async def async_step_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> FlowResult:
         """Generate, confirm and store tokens, turn auth on, read back."""
+        entry_id = str((self.data or {}).get("entry_id"))
         entry: WattwaechterConfigEntry | None = (
-            self.hass.config_entries.async_get_entry(self._entry_id)
+            self.hass.config_entries.async_get_entry(entry_id)
         )
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
@@ -40,13 +37,9 @@ class EnableAuthRepairFlow(ConfirmRepairFlow):
                 errors["base"] = err.translation_key or "unknown"
             else:
                 return self.async_create_entry(data={})
+        placeholders = {"name": entry.title, "host": entry.data[CONF_HOST]}
         return self.async_show_form(
-            step_id="confirm",
-            description_placeholders={
-                "name": entry.title,
-                "host": str(entry.data[CONF_HOST]),
-            },
-            errors=errors,
+            step_id="confirm", description_placeholders=placeholders, errors=errors
         )
 
 
@@ -55,8 +48,7 @@ async def async_create_fix_flow(
     issue_id: str,
     data: dict[str, str | int | float | None] | None,
 ) -> RepairsFlow:
-    """Return the fix flow of an issue."""
-    entry_id = (data or {}).get("entry_id")
-    if issue_id.startswith(f"{AUTH_DISABLED}_") and isinstance(entry_id, str):
-        return EnableAuthRepairFlow(entry_id)
+    """Return the fix flow of an issue (its entry is in the issue's data)."""
+    if issue_id.startswith(f"{AUTH_DISABLED}_"):
+        return EnableAuthRepairFlow()
     return ConfirmRepairFlow()
