@@ -1,8 +1,4 @@
-"""Coordinators of one device, one per kind of data, and what a loaded entry keeps.
-
-Settings, LED and OTA are features a firmware may lack: a 404 turns one off
-until the firmware changes.
-"""
+"""Coordinators of one device, one per kind of data, and what a loaded entry keeps."""
 
 from __future__ import annotations
 
@@ -34,13 +30,12 @@ from .errors import translated
 from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
 from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
+from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
 REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: timedelta(minutes=15)}
 """How long a refusing or stale meter lasts before its repair is raised."""
-RESTART_GRACE = 30.0
-"""Seconds after which a restart that no meter update saw counts as done."""
 
 
 def device_id(entry: ConfigEntry) -> str:
@@ -62,7 +57,6 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """Fetches one kind of data; maps client errors through the one table."""
 
     config_entry: WattwaechterConfigEntry
-    optional = False
     supported = True
 
     def __init__(
@@ -84,26 +78,28 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a 401 asks for a token while polling goes on (auth may go off)."""
+        """Fetch; a 401 asks for a token while polling goes on (auth may go off).
+
+        A 404 turns an optional feature off until the firmware changes.
+        """
         try:
             return await self._fetch()
-        except WattwaechterNotSupportedError as err:
-            if not self.optional:
-                raise translated(UpdateFailed, err, self.client.host) from err
-            if self.supported:
-                _LOGGER.info(
-                    "The firmware of the WattWächter at %s has no %s; "
-                    "that feature stays off until the firmware changes",
-                    self.client.host,
-                    self.feature,
-                )
-            self.supported = False
-            self.update_interval = None
-            return cast(DataT, None)
         except WattwaechterError as err:
             if isinstance(err, WattwaechterAuthError):
                 self.config_entry.async_start_reauth(self.hass)
-            raise translated(UpdateFailed, err, self.client.host) from err
+            optional = self in self.config_entry.runtime_data.optional
+            if not (optional and isinstance(err, WattwaechterNotSupportedError)):
+                raise translated(UpdateFailed, err, self.client.host) from err
+        if self.supported:
+            _LOGGER.info(
+                "The firmware of the WattWächter at %s has no %s; "
+                "that feature stays off until the firmware changes",
+                self.client.host,
+                self.feature,
+            )
+        self.supported = False
+        self.update_interval = None
+        return cast(DataT, None)
 
     async def _fetch(self) -> DataT:
         raise NotImplementedError
@@ -185,8 +181,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     async def _fetch(self) -> MeterReading:
         """Read the meter; check who answers first when that is in doubt.
 
-        A total moving as no meter can may come from another device at the
-        address: that is checked before any entity sees the reading.
+        A total moving as no meter can may come from another device at the address.
         """
         system = self.config_entry.runtime_data.system
         if not self.verified:
@@ -213,14 +208,11 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
     """Polls ``/system/info``; checks the device is ours, keeps the registry true."""
 
-    async def _fetch(self) -> SystemInfo:
-        return await self.fetch_checked(Priority.SYSTEM)
-
     async def async_check(self, priority: Priority) -> None:
         """Read who answers now and share it; raise UpdateFailed for another device."""
-        self.async_set_updated_data(await self.fetch_checked(priority))
+        self.async_set_updated_data(await self._fetch(priority))
 
-    async def fetch_checked(self, priority: Priority) -> SystemInfo:
+    async def _fetch(self, priority: Priority = Priority.SYSTEM) -> SystemInfo:
         """Read the system info; fail when another device answers at the address."""
         info = await self.client.system_info(priority)
         entry = self.config_entry
@@ -274,16 +266,12 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
 class SettingsCoordinator(WattwaechterCoordinator[Settings | None]):
     """Polls ``/settings``: the LED switch, auth on or off, the time zone."""
 
-    optional = True
-
     async def _fetch(self) -> Settings:
         return await self.client.settings(Priority.SYSTEM)
 
 
 class LedCoordinator(WattwaechterCoordinator[LedStatus | None]):
     """Polls ``/system/led``: what the status LED signals."""
-
-    optional = True
 
     async def _fetch(self) -> LedStatus:
         return await self.client.led(Priority.SYSTEM)
@@ -292,54 +280,8 @@ class LedCoordinator(WattwaechterCoordinator[LedStatus | None]):
 class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
     """Asks ``/ota/check`` every 6 hours and when the user asks HA to check."""
 
-    optional = True
-
     async def _fetch(self) -> OtaInfo:
         return await self.client.ota_check(Priority.SYSTEM)
-
-
-class RestartWatcher:
-    """Asks the slow coordinators once when the meter answers after a restart.
-
-    A restart (the button, a firmware update, a power cut) may change what they
-    show (uptime, firmware, LED); the meter, polled every few seconds, tells when.
-    """
-
-    _pending = False
-    _away = False
-    _until = 0.0
-
-    def __init__(self, hass: HomeAssistant, entry: WattwaechterConfigEntry) -> None:
-        """Follow the meter of ``entry``."""
-        self._hass = hass
-        self._entry = entry
-
-    @callback
-    def expect(self, grace: float = RESTART_GRACE) -> None:
-        """Ask again after a restart that is coming (or for slow data missing)."""
-        self._pending, self._away = True, False
-        self._until = self._hass.loop.time() + grace
-
-    @callback
-    def async_on_meter(self) -> None:
-        """Note the device going away; once it is back, ask the slow coordinators."""
-        runtime = self._entry.runtime_data
-        if not runtime.meter.last_update_success:
-            cause = getattr(runtime.meter.last_exception, "__cause__", None)
-            if not isinstance(cause, WattwaechterRetryLaterError):  # not just busy
-                self._pending = self._away = True
-            return
-        waiting = not self._away and self._hass.loop.time() < self._until
-        if not self._pending or waiting:
-            return
-        away, self._pending, self._away = self._away, False, False
-        if away:
-            runtime.history.reader.wake()
-        # Back after being away, the meter itself asked the system info.
-        slow = runtime.optional if away else (runtime.system, *runtime.optional)
-        for coordinator in slow:
-            if coordinator.supported:
-                self._hass.async_create_task(coordinator.async_request_refresh())
 
 
 @dataclass
