@@ -123,9 +123,13 @@ async def async_setup_entry(
     entry.async_on_unload(client.budget.close)
     await system.async_config_entry_first_refresh()
     meter.verified = True  # the system info just said who answers
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **device_info(entry)
-    )
+
+    def update_device() -> None:
+        dr.async_get(hass).async_get_or_create(
+            config_entry_id=entry.entry_id, **device_info(entry)
+        )
+
+    update_device()
     await meter.async_config_entry_first_refresh()
     for coordinator in runtime.optional:
         await coordinator.async_refresh()
@@ -136,7 +140,7 @@ async def async_setup_entry(
     meter.async_led_updated()
     # The system info polls even without entities of its own (they are
     # disabled by default): it tells who answers and which firmware runs.
-    entry.async_on_unload(system.async_add_listener(lambda: None))
+    entry.async_on_unload(system.async_add_listener(update_device))
 
     def auth_issue() -> None:
         # While the device asks for a token its authentication is on, whatever

@@ -10,7 +10,6 @@ from typing import Any, cast
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.const import CONF_DEVICE_ID, CONF_MODEL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -206,7 +205,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
 
 
 class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
-    """Polls ``/system/info``; checks the device is ours, keeps the registry true."""
+    """Polls ``/system/info``: who answers at the address, which firmware runs."""
 
     async def async_check(self, priority: Priority) -> None:
         """Read who answers now and share it; raise UpdateFailed for another device."""
@@ -226,27 +225,15 @@ class SystemCoordinator(WattwaechterCoordinator[SystemInfo]):
                 translation_key="wrong_device",
                 translation_placeholders={"host": self.client.host, "other": other},
             )
-        self._async_update_registry(info)
-        return info
-
-    @callback
-    def _async_update_registry(self, info: SystemInfo) -> None:
-        """Show a new firmware or model at once; look for features it may bring."""
-        entry = self.config_entry
-        model, model_id = device_model(entry, info)
-        known = {"sw_version": info.firmware, "model": model, "model_id": model_id}
-        values = {key: value for key, value in known.items() if value}
-        registry = dr.async_get(self.hass)
-        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-            registry.async_update_device(device.id, **values)  # type: ignore[arg-type]
         if info.firmware and info.firmware != entry.data.get(CONF_FW_VERSION):
             self.hass.config_entries.async_update_entry(
                 entry, data={**entry.data, CONF_FW_VERSION: info.firmware}
             )
-            if self.data is not None:
+            if self.data is not None:  # a new firmware may bring new features
                 entry.async_create_background_task(
                     self.hass, self._async_recheck_features(), f"{self.name} features"
                 )
+        return info
 
     async def _async_recheck_features(self) -> None:
         """Reload when a feature the old firmware lacked answers now."""
