@@ -77,10 +77,7 @@ class WattwaechterCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
 
     async def _async_update_data(self) -> DataT:
-        """Fetch; a 401 asks for a token while polling goes on (auth may go off).
-
-        A 404 turns an optional feature off until the firmware changes.
-        """
+        """Fetch; a 401 asks for a token (polling goes on), a 404 ends a feature."""
         try:
             return await self._fetch()
         except WattwaechterError as err:
@@ -178,10 +175,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         return since
 
     async def _fetch(self) -> MeterReading:
-        """Read the meter; check who answers first when that is in doubt.
-
-        A total moving as no meter can may come from another device at the address.
-        """
+        """Read the meter; first check who answers, when away or totals leap."""
         system = self.config_entry.runtime_data.system
         if not self.verified:
             await system.async_check(Priority.METER)
