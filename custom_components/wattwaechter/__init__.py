@@ -29,6 +29,7 @@ from .coordinator import (
     LedCoordinator,
     MeterCoordinator,
     OtaCoordinator,
+    RestartWatcher,
     SettingsCoordinator,
     SystemCoordinator,
     WattwaechterConfigEntry,
@@ -42,7 +43,6 @@ from .importer import HistoryImporter
 from .issues import AUTH_DISABLED, WRITE_TOKEN, async_delete_issues, async_set_issue
 from .migration import async_migrate_entry as async_migrate_entry
 from .reader import HistoryReader
-from .restart import RestartWatcher
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -99,17 +99,7 @@ async def async_setup_entry(
     reader = HistoryReader(
         client, lambda: meter.last_update_success and meter.verified, identify
     )
-
-    def back(away: bool) -> None:
-        if away:
-            reader.wake()
-        # Back after being away, the meter itself asked the system info.
-        slow = (settings, led, ota) if away else (system, settings, led, ota)
-        for coordinator in slow:
-            if coordinator.supported:
-                hass.async_create_task(coordinator.async_request_refresh())
-
-    restart = RestartWatcher(meter, back)
+    restart = RestartWatcher(meter)
     runtime = entry.runtime_data = WattwaechterRuntimeData(
         client=client,
         meter=meter,

@@ -29,12 +29,13 @@ from .errors import translated
 from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
 from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
-from .restart import RestartWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
 REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: timedelta(minutes=15)}
 """How long a refusing or stale meter lasts before its repair is raised."""
+RESTART_GRACE = 30.0
+"""Seconds after which a restart that no meter update saw counts as done."""
 
 
 def device_id(entry: ConfigEntry) -> str:
@@ -263,6 +264,50 @@ class OtaCoordinator(WattwaechterCoordinator[OtaInfo | None]):
 
     async def _fetch(self) -> OtaInfo:
         return await self.client.ota_check(Priority.SYSTEM)
+
+
+class RestartWatcher:
+    """Asks the slow coordinators once when the meter answers after a restart.
+
+    A restart (button, firmware update, power cut) may change uptime, firmware, LED.
+    """
+
+    _pending = False
+    _away = False
+    _until = 0.0
+
+    def __init__(self, meter: MeterCoordinator) -> None:
+        """Follow ``meter``."""
+        self._meter = meter
+
+    @callback
+    def expect(self, grace: float = RESTART_GRACE) -> None:
+        """Ask again after a restart that is coming (or for slow data missing)."""
+        self._pending, self._away = True, False
+        self._until = self._meter.hass.loop.time() + grace
+
+    @callback
+    def async_on_meter(self) -> None:
+        """Note the device going away; once it is back, ask the slow coordinators."""
+        meter = self._meter
+        if not meter.last_update_success:
+            cause = getattr(meter.last_exception, "__cause__", None)
+            if not isinstance(cause, WattwaechterRetryLaterError):  # not just busy
+                self._pending = self._away = True
+            return
+        if not self._pending or (
+            not self._away and meter.hass.loop.time() < self._until
+        ):
+            return
+        away, self._pending, self._away = self._away, False, False
+        runtime = meter.config_entry.runtime_data
+        if away:
+            runtime.history.reader.wake()
+        # Back after being away, the meter itself asked the system info.
+        slow = runtime.optional if away else (runtime.system, *runtime.optional)
+        for coordinator in slow:
+            if coordinator.supported:
+                meter.hass.async_create_task(coordinator.async_request_refresh())
 
 
 @dataclass
