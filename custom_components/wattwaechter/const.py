@@ -24,6 +24,7 @@ OTA_INTERVAL: Final = timedelta(hours=6)
 
 STALE_UPDATES: Final = 2
 """Meter updates without a new reading after which the reading is stale."""
+STALE_ISSUE_AFTER: Final = timedelta(minutes=15)
 
 HIGH_RES_DAYS: Final = 30
 """Days of 15-minute history the device keeps, today included."""

@@ -28,12 +28,10 @@ from .const import CONF_FW_VERSION, DOMAIN, MODEL_NAMES, STALE_UPDATES, TXT_MODE
 from .errors import translated
 from .guard import CounterGuard, totals_leap
 from .importer import HistoryImporter
-from .issues import RATE_LIMITED, STALE, WRONG_DEVICE, async_set_issue
+from .issues import RATE_LIMITED, REPAIR_AFTER, STALE, WRONG_DEVICE, async_set_issue
 
 _LOGGER = logging.getLogger(__name__)
 
-REPAIR_AFTER = {RATE_LIMITED: timedelta(minutes=3), STALE: timedelta(minutes=15)}
-"""How long a refusing or stale meter lasts before its repair is raised."""
 RESTART_GRACE = 30.0
 """Seconds after which a restart that no meter update saw counts as done."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -10,13 +11,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .compat import issue_entry
-from .const import DOMAIN
+from .const import DOMAIN, STALE_ISSUE_AFTER
 
 AUTH_DISABLED: Final = "auth_disabled"
 WRITE_TOKEN: Final = "write_token_required"
 RATE_LIMITED: Final = "rate_limited"
 STALE: Final = "meter_stale"
 WRONG_DEVICE: Final = "wrong_device"
+
+REPAIR_AFTER: Final = {RATE_LIMITED: timedelta(minutes=3), STALE: STALE_ISSUE_AFTER}
+"""How long a refusing or stale meter lasts before its issue is raised."""
 
 
 @callback
