@@ -90,15 +90,14 @@ async def async_setup_entry(
 class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
     """Takes each fresh meter reading once; unavailable while the reading is stale.
 
-    Readings repeated while the head is off are no news: a total's guard
-    measures the next rise from the last fresh reading, not from them.
+    A total's guard measures the next rise from the last fresh reading, not
+    from readings repeated while the head is off.
     """
 
     _judged: MeterReading | None = None
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Take a fresh reading before the state is written."""
         self._take_fresh()
         super()._handle_coordinator_update()
 
@@ -145,7 +144,6 @@ class ObisSensor(MeterSensor):
         self._take(number)
 
     def _take(self, value: float | None) -> None:
-        """Show ``value`` unless it is beyond the register's plausible range."""
         limit = self.entity_description.limit
         held = value is not None and limit is not None and abs(value) > limit
         if not held:
@@ -193,7 +191,6 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         await super().async_added_to_hass()
 
     def _take(self, value: float | None) -> None:
-        """Pass ``value`` to the guard; show the last good value."""
         if value is None:
             self._attr_native_value = None
             return
