@@ -20,12 +20,7 @@ from homeassistant.const import (
 )
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import (
-    LedCoordinator,
-    MeterCoordinator,
-    SystemCoordinator,
-    WattwaechterCoordinator,
-)
+from .coordinator import LedCoordinator, MeterCoordinator, SystemCoordinator
 from .entity import WattwaechterEntity
 
 LED_STATES = [
@@ -103,7 +98,7 @@ LAST_READING = DeviceSensorDescription[MeterCoordinator](
 )
 
 
-class DeviceSensor(WattwaechterEntity[WattwaechterCoordinator[Any]], SensorEntity):
+class DeviceSensor(WattwaechterEntity[Any], SensorEntity):
     """A value of the device itself."""
 
     entity_description: DeviceSensorDescription[Any]

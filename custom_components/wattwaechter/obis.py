@@ -149,7 +149,7 @@ def split_code(code: str) -> tuple[str, list[str]]:
 
 def is_identifier(code: str) -> bool:
     """Return True for a register that only identifies the meter (no entity)."""
-    return ".".join(split_code(code)[1]) in IDENTIFIERS
+    return code.rpartition(":")[2] in IDENTIFIERS
 
 
 def generic_description(register: ObisValue) -> ObisSensorDescription:

@@ -88,11 +88,7 @@ async def async_setup_entry(
 
 
 class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """Takes each fresh meter reading once; unavailable while the reading is stale.
-
-    A total's guard measures the next rise from the last fresh reading, not
-    from readings repeated while the head is off.
-    """
+    """Takes each fresh reading once: a guard measures from fresh readings only."""
 
     _judged: MeterReading | None = None
 
