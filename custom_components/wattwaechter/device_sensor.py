@@ -20,12 +20,7 @@ from homeassistant.const import (
 )
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import (
-    LedCoordinator,
-    MeterCoordinator,
-    SystemCoordinator,
-    WattwaechterCoordinator,
-)
+from .coordinator import LedCoordinator, MeterCoordinator, SystemCoordinator
 from .entity import WattwaechterEntity
 
 LED_STATES = [
@@ -44,22 +39,18 @@ LED_STATES = [
 
 @dataclass(frozen=True, kw_only=True)
 class DeviceSensorDescription[CoordinatorT](SensorEntityDescription):
-    """A sensor of the device itself, read from one coordinator."""
+    """A diagnostic of the device itself, read from one coordinator."""
 
+    entity_category: EntityCategory | None = EntityCategory.DIAGNOSTIC
+    entity_registry_enabled_default: bool = False
     value_fn: Callable[[CoordinatorT], StateType | datetime]
 
 
-def _diagnostic(
+def _system(
     key: str, value_fn: Callable[[SystemCoordinator], StateType], **kwargs: Any
 ) -> DeviceSensorDescription[SystemCoordinator]:
     kwargs.setdefault("translation_key", key)
-    return DeviceSensorDescription(
-        key=key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=value_fn,
-        **kwargs,
-    )
+    return DeviceSensorDescription(key=key, value_fn=value_fn, **kwargs)
 
 
 def _led_status(led: LedCoordinator) -> str | None:
@@ -68,7 +59,7 @@ def _led_status(led: LedCoordinator) -> str | None:
 
 
 SYSTEM_SENSORS: tuple[DeviceSensorDescription[SystemCoordinator], ...] = (
-    _diagnostic(
+    _system(
         "wifi_signal",
         lambda system: system.data.signal_strength,
         translation_key=None,  # named by its device class, as core does
@@ -76,11 +67,11 @@ SYSTEM_SENSORS: tuple[DeviceSensorDescription[SystemCoordinator], ...] = (
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         state_class=SensorStateClass.MEASUREMENT,
     ),
-    _diagnostic("ssid", lambda system: system.data.ssid),
-    _diagnostic("ip_address", lambda system: system.data.ip_address),
-    _diagnostic("mdns_name", lambda system: system.data.mdns_name),
-    _diagnostic("firmware_version", lambda system: system.data.firmware),
-    _diagnostic(
+    _system("ssid", lambda system: system.data.ssid),
+    _system("ip_address", lambda system: system.data.ip_address),
+    _system("mdns_name", lambda system: system.data.mdns_name),
+    _system("firmware_version", lambda system: system.data.firmware),
+    _system(
         "free_heap",
         lambda system: system.data.free_heap,
         native_unit_of_measurement=UnitOfInformation.BYTES,
@@ -89,13 +80,13 @@ SYSTEM_SENSORS: tuple[DeviceSensorDescription[SystemCoordinator], ...] = (
         suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
         suggested_display_precision=0,
     ),
-    _diagnostic("uptime", lambda system: system.data.uptime),
+    _system("uptime", lambda system: system.data.uptime),
 )
 LED_SENSOR = DeviceSensorDescription[LedCoordinator](
     key="led_status",
     translation_key="led_status",
     device_class=SensorDeviceClass.ENUM,
-    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=True,
     options=LED_STATES,
     value_fn=_led_status,
 )
@@ -103,13 +94,11 @@ LAST_READING = DeviceSensorDescription[MeterCoordinator](
     key="last_reading",
     translation_key="last_reading",
     device_class=SensorDeviceClass.TIMESTAMP,
-    entity_category=EntityCategory.DIAGNOSTIC,
-    entity_registry_enabled_default=False,  # changes at every update
-    value_fn=lambda meter: meter.last_fresh,
+    value_fn=lambda meter: meter.last_fresh,  # disabled: it changes at every update
 )
 
 
-class DeviceSensor(WattwaechterEntity[WattwaechterCoordinator[Any]], SensorEntity):
+class DeviceSensor(WattwaechterEntity[Any], SensorEntity):
     """A value of the device itself."""
 
     entity_description: DeviceSensorDescription[Any]

@@ -18,55 +18,20 @@ from .const import CONF_WRITE_TOKEN
 from .coordinator import WattwaechterConfigEntry
 from .obis import is_identifier
 
-TO_REDACT = {
-    CONF_TOKEN,
-    CONF_WRITE_TOKEN,
-    CONF_DEVICE_ID,
-    CONF_HOST,
-    CONF_MAC,
-    "unique_id",
-    "ip_address",
-    "ip",
-    "gateway",
-    "dns",
-    "subnet",
-    "mac_address",
-    "esp_id",
-    "mdns_name",
-    "ssid",
-    "password",
-    "user",
-    "client_id",
-    "identifiers",
-    "connections",
-    "configuration_url",
-}
+SECRETS = {CONF_TOKEN, CONF_WRITE_TOKEN, "password", "user", "client_id", "ssid"}
+NETWORK = {CONF_HOST, "ip_address", "ip", "gateway", "dns", "subnet", "mdns_name"}
+DEVICE_IDS = {CONF_DEVICE_ID, CONF_MAC, "mac_address", "esp_id", "unique_id"}
+TO_REDACT = SECRETS | NETWORK | DEVICE_IDS
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> dict[str, Any]:
     """Return the diagnostics of an entry (one device)."""
-    return async_redact_data(_diagnostics(entry), TO_REDACT)
-
-
-async def async_get_device_diagnostics(
-    hass: HomeAssistant, entry: WattwaechterConfigEntry, device: DeviceEntry
-) -> dict[str, Any]:
-    """Return the diagnostics of the entry's device, with its registry entry."""
-    data = _diagnostics(entry)
-    data["device"] = {
-        key: getattr(device, key)
-        for key in ("name", "manufacturer", "model", "model_id", "sw_version")
-    }
-    return async_redact_data(data, TO_REDACT)
-
-
-def _diagnostics(entry: WattwaechterConfigEntry) -> dict[str, Any]:
     runtime = entry.runtime_data
     meter = runtime.meter
     reading = meter.data
-    return {
+    data = {
         "entry": {
             "title": entry.title,
             "version": f"{entry.version}.{entry.minor_version}",
@@ -114,3 +79,16 @@ def _diagnostics(entry: WattwaechterConfigEntry) -> dict[str, Any]:
             "requests": runtime.history.reader.requests,
         },
     }
+    return async_redact_data(data, TO_REDACT)
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: WattwaechterConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Return the entry's diagnostics with the device's registry entry."""
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    data["device"] = {
+        key: getattr(device, key)
+        for key in ("name", "manufacturer", "model", "model_id", "sw_version")
+    }
+    return data

@@ -7,7 +7,8 @@ from its unit, disabled by default and named as the device names it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass as Device,
@@ -56,29 +57,20 @@ class ObisSensorDescription(SensorEntityDescription):
 
 
 def _known(
-    code: str,
-    key: str | None,
-    unit: str,
-    *,
-    phase: int | None = None,
-    enabled: bool = True,
-    precision: int | None = None,
-    device_class: Device | None = None,
+    code: str, key: str | None, unit: str, *, enabled: bool = True, **kwargs: Any
 ) -> ObisSensorDescription:
-    default_class, state_class, default_precision, limit = _UNITS[unit]
-    return ObisSensorDescription(
+    device_class, state_class, precision, limit = _UNITS[unit]
+    description = ObisSensorDescription(
         key=code,
         translation_key=key,
-        translation_placeholders={"phase": f"L{phase}"} if phase else None,
         native_unit_of_measurement=unit or None,
-        device_class=device_class or default_class,
+        device_class=device_class,
         state_class=state_class,
-        suggested_display_precision=(
-            default_precision if precision is None else precision
-        ),
+        suggested_display_precision=precision,
         entity_registry_enabled_default=enabled,
         limit=limit,
     )
+    return replace(description, **kwargs)  # the entry's own fields
 
 
 def _phases(
@@ -86,7 +78,13 @@ def _phases(
 ) -> list[ObisSensorDescription]:
     """Describe phases L1-L3 of the quantity on ``channel``: C + 20 per phase."""
     return [
-        _known(f"{channel + 20 * n}.7.0", key, unit, phase=n, enabled=enabled)
+        _known(
+            f"{channel + 20 * n}.7.0",
+            key,
+            unit,
+            enabled=enabled,
+            translation_placeholders={"phase": f"L{n}"},
+        )
         for n in (1, 2, 3)
     ]
 
@@ -122,7 +120,7 @@ KNOWN_OBIS: dict[str, ObisSensorDescription] = {
         _known("1.7.0", "active_power_import", "W"),
         _known("2.7.0", "active_power_export", "W"),
         _known("15.7.0", "absolute_power", "W", enabled=False),
-        _known("1.6.0", "maximum_demand", "kW", precision=2),
+        _known("1.6.0", "maximum_demand", "kW", suggested_display_precision=2),
         *_phases(12, "voltage_phase", "V"),
         *_phases(11, "current_phase", "A"),
         _known("14.7.0", "frequency", "Hz"),
@@ -145,15 +143,13 @@ KNOWN_OBIS: dict[str, ObisSensorDescription] = {
 
 def split_code(code: str) -> tuple[str, list[str]]:
     """Return the medium (value group A, "1" for short codes) and the C.D.E parts."""
-    if ":" in code:
-        prefix, code = code.split(":", 1)
-        return prefix.partition("-")[0], code.split(".")
-    return "1", code.split(".")
+    prefix, _, cde = code.rpartition(":")
+    return prefix.partition("-")[0] or "1", cde.split(".")
 
 
 def is_identifier(code: str) -> bool:
     """Return True for a register that only identifies the meter (no entity)."""
-    return ".".join(split_code(code)[1]) in IDENTIFIERS
+    return code.rpartition(":")[2] in IDENTIFIERS
 
 
 def generic_description(register: ObisValue) -> ObisSensorDescription:

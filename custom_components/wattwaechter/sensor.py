@@ -52,24 +52,30 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     meter = runtime.meter
     registry = er.async_get(hass)
-    known: set[str] = set()
+    known: set[str] = set()  # registers that have their sensor or need none
+    medium: str | None = None
 
     @callback
     def add_new_registers() -> None:
-        other = OTHER_MEDIA.get(meter.data.medium or "", ())
-        if not other and meter.data.values.keys() <= known:
+        nonlocal medium
+        reading = meter.data
+        if reading.medium == medium and reading.values.keys() <= known:
             return  # the usual update: nothing new
-        if other:  # a gas/water device that meters the other medium now (as core)
+        other = OTHER_MEDIA.get(reading.medium or "", ())
+        if reading.medium != medium:  # the other medium's sensors go (as core)
+            medium = reading.medium
             for old in er.async_entries_for_config_entry(registry, entry.entry_id):
                 code = old.unique_id.partition("_")[2]
-                if ":" in code and split_code(code)[0] in other:
+                if split_code(code)[0] in other:
                     known.discard(code)
                     registry.async_remove(old.entity_id)
         new: list[SensorEntity] = []
-        for code, register in meter.data.values.items():
-            if code in known or is_identifier(code) or split_code(code)[0] in other:
+        for code, register in reading.values.items():
+            if code in known or split_code(code)[0] in other:
                 continue
             known.add(code)
+            if is_identifier(code):
+                continue
             description = KNOWN_OBIS.get(code) or generic_description(register)
             cls = EnergyTotalSensor if description.is_total else ObisSensor
             new.append(cls(meter, description))
@@ -88,17 +94,12 @@ async def async_setup_entry(
 
 
 class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
-    """Takes each fresh meter reading once; unavailable while the reading is stale.
-
-    Readings repeated while the head is off are no news: a total's guard
-    measures the next rise from the last fresh reading, not from them.
-    """
+    """Takes each fresh reading once: a guard measures from fresh readings only."""
 
     _judged: MeterReading | None = None
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Take a fresh reading before the state is written."""
         self._take_fresh()
         super()._handle_coordinator_update()
 
@@ -145,7 +146,6 @@ class ObisSensor(MeterSensor):
         self._take(number)
 
     def _take(self, value: float | None) -> None:
-        """Show ``value`` unless it is beyond the register's plausible range."""
         limit = self.entity_description.limit
         held = value is not None and limit is not None and abs(value) > limit
         if not held:
@@ -193,7 +193,6 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
         await super().async_added_to_hass()
 
     def _take(self, value: float | None) -> None:
-        """Pass ``value`` to the guard; show the last good value."""
         if value is None:
             self._attr_native_value = None
             return
