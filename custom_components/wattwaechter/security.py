@@ -42,9 +42,7 @@ async def async_rotate_tokens(
         try:
             await client.confirm_tokens(pair[1], ACTION)
         except WattwaechterConnectionError as err:
-            _LOGGER.info(
-                "The answer of %s to new tokens was lost: %s", client.host, err
-            )
+            _LOGGER.info("%s: the answer to new tokens was lost: %s", client.host, err)
             if not await _async_new_pair_works(client, pair):
                 raise action_error("rotation_not_applied", client.host) from err
     except WattwaechterError as err:
