@@ -57,7 +57,8 @@ async def async_enable_auth(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
     """Turn API authentication on with a new pair; the error names the step."""
-    client = entry.runtime_data.client
+    runtime = entry.runtime_data
+    client = runtime.client
     try:
         pair = await _async_generate(client)
         await client.confirm_tokens(pair[1], ACTION)
@@ -74,7 +75,7 @@ async def async_enable_auth(
         settings = await client.settings(ACTION)
     except WattwaechterError as err:
         raise action_error("secure_verify_failed", client.host) from err
-    entry.runtime_data.settings.async_set_updated_data(settings)
+    runtime.settings.async_set_updated_data(settings)
     if settings.api_auth_required is not True:
         raise action_error("secure_enable_failed", client.host)
     _LOGGER.info("The WattWächter at %s requires API tokens now", client.host)
