@@ -75,11 +75,10 @@ async def _async_migrate_ids(
     if new_id == old_id:
         return
     device_registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        if (DOMAIN, old_id) in device.identifiers:
-            device_registry.async_update_device(
-                device.id, new_identifiers={(DOMAIN, new_id)}
-            )
+    if device := device_registry.async_get_device(identifiers={(DOMAIN, old_id)}):
+        device_registry.async_update_device(
+            device.id, new_identifiers={(DOMAIN, new_id)}
+        )
     hass.config_entries.async_update_entry(
         entry,
         data={**entry.data, CONF_DEVICE_ID: new_id},
