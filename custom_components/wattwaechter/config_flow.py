@@ -122,10 +122,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         return errors
 
     async def _async_reaches(self, host: str, token: str | None) -> bool:
-        """Return True when the device still answers at ``host``, a name.
-
-        An IP address is not asked: the device announcing another one left it.
-        """
+        # Only a name is asked: the device announcing another IP address left it.
         try:
             client = self._client(host, token)
             if client.address.is_ip:
@@ -139,7 +136,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._name or f"WattWächter {self._device_id[-4:]}"
 
     def _create_entry(self) -> ConfigFlowResult:
-        """Create the entry with core's data keys plus the write token."""
+        # Core's data keys plus the write token.
         return self.async_create_entry(
             title=self._title(),
             data={
@@ -189,7 +186,6 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_discovered(self, host: str, device_id: str) -> ConfigFlowResult:
-        """Handle a device announced at ``host``."""
         self._host, self._device_id = host, device_id
         if not device_id:
             return self.async_abort(reason="no_device_id")
@@ -256,11 +252,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_auth()
             if not errors:
                 return await self._async_known() or self._create_entry()
-        return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(HOST, user_input),
-            errors=errors,
-        )
+        return self._form("user", HOST, errors, user_input)
 
     async def async_step_auth(
         self, user_input: dict[str, Any] | None = None
@@ -271,7 +263,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._async_check(user_input, {}, required=True)
             if not errors:
                 return await self._async_known() or self._create_entry()
-        return self._tokens_form("auth", errors)
+        return self._form("auth", TOKENS, errors)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -308,15 +300,7 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, data_updates=self._tokens
                 )
-        return self._tokens_form("reauth_confirm", errors)
-
-    def _tokens_form(self, step_id: str, errors: dict[str, str]) -> ConfigFlowResult:
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=TOKENS,
-            description_placeholders={"host": self._host},
-            errors=errors,
-        )
+        return self._form("reauth_confirm", TOKENS, errors)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -331,11 +315,19 @@ class WattwaechterConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_HOST: self._host, **self._tokens}
                 )
+        suggested = {CONF_HOST: (user_input or entry.data)[CONF_HOST]}
+        return self._form("reconfigure", HOST.extend(TOKENS.schema), errors, suggested)
+
+    def _form(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        errors: dict[str, str],
+        suggested: Mapping[str, Any] | None = None,
+    ) -> ConfigFlowResult:
         return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                HOST.extend(TOKENS.schema),
-                {CONF_HOST: (user_input or entry.data)[CONF_HOST]},
-            ),
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            description_placeholders={"host": self._host},
             errors=errors,
         )

@@ -1,7 +1,6 @@
-"""What the config flow asks a device, and how a failed check shows in the form.
+"""What the config flow asks a device; ``form_errors`` shows a failed check in the form.
 
-A check raises a client error, FormError or AbortFlow; ``form_errors`` turns
-the first two into the form's errors, so the steps stay free of try/except.
+A check raises a client error, FormError or AbortFlow; only the last ends the flow.
 """
 
 from __future__ import annotations
@@ -90,9 +89,8 @@ async def check_device(
 ) -> tuple[SystemInfo, Settings | None]:
     """Read who answers; abort unless it is ``device_id`` (when one is expected).
 
-    With ``write_check`` the client's WRITE token is tried too, by a change
-    that changes nothing; only after the identity check, so no other device
-    is ever written to.
+    ``write_check`` tries the WRITE token by a change that changes nothing,
+    after the identity check, so no other device is ever written to.
     """
     info = await client.system_info(ACTION)
     if not info.esp_id:

@@ -1,8 +1,7 @@
-"""Entries of HA core's and the vendor's integration load here unchanged.
+"""Entries of HA core's and the vendor's integration (v0.2.0) load here unchanged.
 
-All three share the domain and VERSION 1. Core 2026.11 writes MINOR_VERSION 3,
-keyed by the bare MAC; older core entries and the vendor's (v0.2.0) are 1.
-These steps do what core's migration does, so switching back keeps working.
+All share the domain and VERSION 1; core 2026.11 writes MINOR_VERSION 3, keyed by
+the bare MAC. These steps do what core's do, so switching back keeps working.
 """
 
 from __future__ import annotations
@@ -36,20 +35,18 @@ async def async_migrate_entry(
         return False  # written by a newer version of this integration
     if entry.minor_version < 2:
         await _async_migrate_ids(hass, entry)
-        hass.config_entries.async_update_entry(entry, minor_version=2)
     if entry.minor_version < 3:
         _enable_gas_power(hass, entry)
-        hass.config_entries.async_update_entry(entry, minor_version=3)
+    hass.config_entries.async_update_entry(entry, minor_version=3)
     return True
 
 
 async def _async_migrate_ids(
     hass: HomeAssistant, entry: WattwaechterConfigEntry
 ) -> None:
-    """Turn a WWGW-<MAC> (or WWP-<MAC>) device ID into the bare MAC.
+    """Turn a WWGW-<MAC> device ID and the vendor's unique IDs into core's.
 
-    The vendor's unique IDs of the Wi-Fi network sensor and the update entity
-    become core's. A unique ID that is taken already stays as it is.
+    A unique ID that is taken already stays as it is.
     """
     old_id = device_id(entry)
     new_id = old_id.rpartition("-")[2]
@@ -78,11 +75,10 @@ async def _async_migrate_ids(
     if new_id == old_id:
         return
     device_registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        if (DOMAIN, old_id) in device.identifiers:
-            device_registry.async_update_device(
-                device.id, new_identifiers={(DOMAIN, new_id)}
-            )
+    if device := device_registry.async_get_device(identifiers={(DOMAIN, old_id)}):
+        device_registry.async_update_device(
+            device.id, new_identifiers={(DOMAIN, new_id)}
+        )
     hass.config_entries.async_update_entry(
         entry,
         data={**entry.data, CONF_DEVICE_ID: new_id},

@@ -1,18 +1,16 @@
 """New API tokens for a device: rotation, and turning authentication on.
 
-Both use the device's two-phase change (``generate``, then ``confirm`` with the
-current WRITE token) and store nothing the device has not confirmed, so Home
-Assistant can always reach the device with what the entry holds. When the
-answer to a step is lost, a read tells which tokens or setting the device took.
+Both generate a pair, confirm it with the current WRITE token and store only
+what the device confirmed; when an answer is lost, a read tells what it took.
 """
 
 from __future__ import annotations
 
+from copy import copy
 import logging
 
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.budget import Priority
 from .api.client import WattwaechterClient
@@ -44,10 +42,8 @@ async def async_rotate_tokens(
         try:
             await client.confirm_tokens(pair[1], ACTION)
         except WattwaechterConnectionError as err:
-            _LOGGER.info(
-                "The answer of %s to new tokens was lost: %s", client.host, err
-            )
-            if not await _async_new_pair_works(hass, client, pair):
+            _LOGGER.info("%s: the answer to new tokens was lost: %s", client.host, err)
+            if not await _async_new_pair_works(client, pair):
                 raise action_error("rotation_not_applied", client.host) from err
     except WattwaechterError as err:
         if isinstance(err, WattwaechterForbiddenError):
@@ -98,16 +94,11 @@ async def _async_generate(client: WattwaechterClient) -> tuple[str, str]:
 
 
 async def _async_new_pair_works(
-    hass: HomeAssistant, client: WattwaechterClient, pair: tuple[str, str]
+    client: WattwaechterClient, pair: tuple[str, str]
 ) -> bool:
     """Return True when the device takes the new pair, False when the old one."""
-    probe = WattwaechterClient(
-        client.host,
-        async_get_clientsession(hass),
-        read_token=pair[0],
-        write_token=pair[1],
-        budget=client.budget,
-    )
+    probe = copy(client)  # the same host, session and request budget
+    probe.set_tokens(*pair)
     for candidate, new in ((probe, True), (client, False)):
         try:
             await candidate.settings(ACTION)
