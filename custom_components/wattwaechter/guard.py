@@ -1,9 +1,8 @@
 """The glitch guard of a meter total: which readings may reach the state machine.
 
 A misread telegram can make a total read 0, drop or leap; a ``total_increasing``
-statistic would count that as a new meter plus the whole reading again. Such
-readings are held back, unless they agree with each other long enough to mean
-a replaced meter. The guard is pure logic; the sensor logs what it decides.
+statistic would count that as a new meter. Such readings are held back unless
+they agree with each other long enough to mean a replaced meter.
 """
 
 from __future__ import annotations
@@ -75,10 +74,6 @@ class CounterGuard:
         self.value = value
         self.at = at
         self.candidate = None
-
-    def allowance(self, elapsed: float) -> float:
-        """Return the largest plausible rise within ``elapsed`` seconds."""
-        return allowance(self.max_rate_per_hour, elapsed)
 
     def check(self, value: float, now: float) -> Verdict:
         """Judge ``value`` read at ``now``; accepted values become the good one."""
