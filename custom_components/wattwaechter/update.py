@@ -63,12 +63,10 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the meter, the LED and the system info during an install."""
         await super().async_added_to_hass()
-        for coordinator, follow in (
-            (self._meter, self._async_on_meter),
-            (self._runtime.led, self._async_on_led),
-            (self._runtime.system, self._async_on_system),
-        ):
-            self.async_on_remove(coordinator.async_add_listener(follow))
+        runtime = self._runtime
+        self.async_on_remove(self._meter.async_add_listener(self._async_on_meter))
+        self.async_on_remove(runtime.led.async_add_listener(self._async_on_led))
+        self.async_on_remove(runtime.system.async_add_listener(self._async_on_system))
 
     @property
     def available(self) -> bool:
