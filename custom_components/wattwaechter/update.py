@@ -116,7 +116,7 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
 
     @action
     async def async_install(
-        self, version: str | None, backup: bool, **kwargs: Any
+        self, /, version: str | None, backup: bool, **kwargs: Any
     ) -> None:
         """Start the update, then wait until the device runs the new version."""
         host = self._runtime.client.host
