@@ -77,22 +77,20 @@ class CounterGuard:
 
     def check(self, value: float, now: float) -> Verdict:
         """Judge ``value`` read at ``now``; accepted values become the good one."""
-        verdict = self._classify(value, now)
+        good = self.value
+        if good is None:
+            verdict = Verdict.ZERO if value < 0 else Verdict.ACCEPTED
+        elif value <= 0 < good:  # a total that has always been 0 may stay so
+            verdict = Verdict.ZERO
+        elif not impossible_step(good, value, now - self.at, self.max_rate_per_hour):
+            verdict = Verdict.ACCEPTED
+        else:
+            verdict = Verdict.BACKWARDS if value < good else Verdict.JUMP
         if verdict.is_glitch and value > 0 and self._sustained(value, now):
             verdict = Verdict.REPLACED
         if not verdict.is_glitch:
             self.restore(value, now)
         return verdict
-
-    def _classify(self, value: float, now: float) -> Verdict:
-        good = self.value
-        if good is None:
-            return Verdict.ZERO if value < 0 else Verdict.ACCEPTED
-        if value <= 0 < good:  # a total that has always been 0 may stay so
-            return Verdict.ZERO
-        if not impossible_step(good, value, now - self.at, self.max_rate_per_hour):
-            return Verdict.ACCEPTED
-        return Verdict.BACKWARDS if value < good else Verdict.JUMP
 
     def _sustained(self, value: float, now: float) -> bool:
         """Count a held-back reading toward a new baseline; True once it holds."""
