@@ -177,11 +177,9 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
 
     @callback
     def _async_on_system(self) -> None:
-        """End the install on the new version, or fail on the old one once back.
-
-        After the reboot the system info may answer before the meter: back too.
-        """
+        """End the install on the new version, or fail on the old one once back."""
         if self._done and (phase := self._phase):
+            # After the reboot the system info may answer before the meter.
             if AWAY <= phase < BACK and self._runtime.system.last_update_success:
                 self._progress(BACK)
             if (version := self.installed_version) == self._target:
