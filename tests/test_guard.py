@@ -12,6 +12,7 @@ from custom_components.wattwaechter.guard import (
     REPLACEMENT_UPDATES,
     CounterGuard,
     Verdict,
+    allowance,
     impossible_step,
     max_rate,
     totals_leap,
@@ -80,7 +81,7 @@ def test_jump_beyond_100_kw_is_a_glitch() -> None:
     """The allowance is 100 kW times the elapsed time, at least 60 s of it."""
     guard = guard_at()
     allowed_in_a_minute = MAX_POWER_KW / 60  # 1.67 kWh
-    assert guard.allowance(10.0) == pytest.approx(allowed_in_a_minute)
+    assert allowance(MAX_POWER_KW, 10.0) == pytest.approx(allowed_in_a_minute)
     assert guard.check(START + allowed_in_a_minute + 0.01, 10.0) is Verdict.JUMP
     assert guard.check(START + allowed_in_a_minute - 0.01, 10.0) is Verdict.ACCEPTED
     # After an hour away, 100 kWh more is still plausible, 101 is not.

@@ -75,8 +75,8 @@ class WattwaechterEntity[CoordinatorT: WattwaechterCoordinator[Any]](
 
     @callback
     def _async_up_down(self) -> None:
-        if self._device_up != self._meter.last_update_success:
-            self._device_up = self._meter.last_update_success
+        if self._device_up != (up := self._meter.last_update_success):
+            self._device_up = up
             self.async_write_ha_state()
 
     @property

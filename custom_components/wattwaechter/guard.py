@@ -1,9 +1,8 @@
 """The glitch guard of a meter total: which readings may reach the state machine.
 
 A misread telegram can make a total read 0, drop or leap; a ``total_increasing``
-statistic would count that as a new meter plus the whole reading again. Such
-readings are held back, unless they agree with each other long enough to mean
-a replaced meter. The guard is pure logic; the sensor logs what it decides.
+statistic would count that as a new meter. Such readings are held back unless
+they agree with each other long enough to mean a replaced meter.
 """
 
 from __future__ import annotations
@@ -76,28 +75,22 @@ class CounterGuard:
         self.at = at
         self.candidate = None
 
-    def allowance(self, elapsed: float) -> float:
-        """Return the largest plausible rise within ``elapsed`` seconds."""
-        return allowance(self.max_rate_per_hour, elapsed)
-
     def check(self, value: float, now: float) -> Verdict:
         """Judge ``value`` read at ``now``; accepted values become the good one."""
-        verdict = self._classify(value, now)
+        good = self.value
+        if good is None:
+            verdict = Verdict.ZERO if value < 0 else Verdict.ACCEPTED
+        elif value <= 0 < good:  # a total that has always been 0 may stay so
+            verdict = Verdict.ZERO
+        elif not impossible_step(good, value, now - self.at, self.max_rate_per_hour):
+            verdict = Verdict.ACCEPTED
+        else:
+            verdict = Verdict.BACKWARDS if value < good else Verdict.JUMP
         if verdict.is_glitch and value > 0 and self._sustained(value, now):
             verdict = Verdict.REPLACED
         if not verdict.is_glitch:
             self.restore(value, now)
         return verdict
-
-    def _classify(self, value: float, now: float) -> Verdict:
-        good = self.value
-        if good is None:
-            return Verdict.ZERO if value < 0 else Verdict.ACCEPTED
-        if value <= 0 < good:  # a total that has always been 0 may stay so
-            return Verdict.ZERO
-        if not impossible_step(good, value, now - self.at, self.max_rate_per_hour):
-            return Verdict.ACCEPTED
-        return Verdict.BACKWARDS if value < good else Verdict.JUMP
 
     def _sustained(self, value: float, now: float) -> bool:
         """Count a held-back reading toward a new baseline; True once it holds."""

@@ -43,8 +43,7 @@ class LedSwitch(WattwaechterEntity[SettingsCoordinator], SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """Return the device's ``ledEnable`` setting."""
-        settings = self.coordinator.data
-        return settings.led_enable if settings else None
+        return self.coordinator.data.led_enable if self.coordinator.data else None
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the LED on."""

@@ -1,8 +1,8 @@
 """Update entity: the device firmware, installed with progress from what it shows.
 
-The REST API has no progress endpoint, so an install follows the device: the
-LED shows ``OTA_ACTIVE`` while it downloads, the meter stops answering while it
-flashes and reboots, answers again, and the system info names the new version.
+There is no progress endpoint: the LED shows ``OTA_ACTIVE`` while the device
+downloads, the meter stops answering while it flashes and reboots, and once
+it answers again the system info names the new version.
 """
 
 from __future__ import annotations
@@ -63,20 +63,16 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the meter, the LED and the system info during an install."""
         await super().async_added_to_hass()
-        for coordinator, follow in (
-            (self._meter, self._async_on_meter),
-            (self._runtime.led, self._async_on_led),
-            (self._runtime.system, self._async_on_system),
-        ):
-            self.async_on_remove(coordinator.async_add_listener(follow))
+        runtime = self._runtime
+        self.async_on_remove(self._meter.async_add_listener(self._async_on_meter))
+        self.async_on_remove(runtime.led.async_add_listener(self._async_on_led))
+        self.async_on_remove(runtime.system.async_add_listener(self._async_on_system))
 
     @property
     def available(self) -> bool:
-        """Return True while the device answers, and always during an install.
-
-        Not while the OTA check fails: that is the vendor's server. After a
-        reboot the system info answers just before the meter does.
-        """
+        """Return True while the device answers, and always during an install."""
+        # Not the OTA check: that is the vendor's server. After a reboot the
+        # system info answers just before the meter does.
         meter, system = self._meter, self._runtime.system
         answers = meter.last_update_success or (
             meter.verified and system.last_update_success
@@ -103,7 +99,11 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     @property
     def release_summary(self) -> str | None:
         """Return the release note in HA's language (HA cuts it to 255 chars)."""
-        return self._note(self._offer) if self._offer else None
+        if (offer := self._offer) is None:
+            return None
+        if (self.hass.config.language or "").lower().startswith("de"):
+            return offer.release_note_de or offer.release_note_en
+        return offer.release_note_en or offer.release_note_de
 
     async def async_release_notes(self) -> str | None:
         """Return the version, its date and its note as Markdown."""
@@ -112,26 +112,17 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
         heading = f"## {offer.version}"
         if offer.release_date:
             heading += f" ({offer.release_date})"
-        note = self._note(offer)
-        return f"{heading}\n\n{note}" if note else heading
-
-    def _note(self, offer: OtaInfo) -> str | None:
-        if (self.hass.config.language or "").lower().startswith("de"):
-            return offer.release_note_de or offer.release_note_en
-        return offer.release_note_en or offer.release_note_de
-
-    async def async_install(
-        self, version: str | None, backup: bool, **kwargs: Any
-    ) -> None:
-        """Start the update, then wait until the device runs the new version."""
-        await self._async_install(version or self.latest_version)
+        return f"{heading}\n\n{note}" if (note := self.release_summary) else heading
 
     @action
-    async def _async_install(self, target: str | None) -> None:
+    async def async_install(
+        self, /, version: str | None, backup: bool, **kwargs: Any
+    ) -> None:
+        """Start the update, then wait until the device runs the new version."""
         host = self._runtime.client.host
         if not await self._runtime.client.ota_start(Priority.ACTION):
             raise action_error("ota_rejected", host)
-        self._target = target
+        self._target = version or self.latest_version
         self._done = self.hass.loop.create_future()
         self._runtime.restart.expect()
         self._progress(STARTED)
@@ -186,16 +177,12 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
 
     @callback
     def _async_on_system(self) -> None:
-        """End the install on the new version, or fail on the old one.
-
-        After the reboot the system info may answer first: that means back too.
-        """
-        if self._phase and self._done:
-            answered = self._runtime.system.last_update_success
-            if AWAY <= self._phase < BACK and answered:
+        """End the install on the new version, or fail on the old one once back."""
+        if self._done and (phase := self._phase):
+            # After the reboot the system info may answer before the meter.
+            if AWAY <= phase < BACK and self._runtime.system.last_update_success:
                 self._progress(BACK)
-            version = self.installed_version
-            if version == self._target:
+            if (version := self.installed_version) == self._target:
                 self._done.set_result(None)
             elif self._phase >= BACK:
                 self._done.set_exception(
@@ -211,7 +198,5 @@ class FirmwareUpdate(WattwaechterEntity[OtaCoordinator], UpdateEntity):
     def _progress(self, percentage: float) -> None:
         """Show a phase reached; the percentage never goes down."""
         self._attr_in_progress = True
-        self._attr_update_percentage = max(
-            percentage, self._attr_update_percentage or 0
-        )
+        self._attr_update_percentage = max(percentage, self._phase)
         self.async_write_ha_state()
