@@ -1,8 +1,7 @@
 """Hour arithmetic on the device's history (no Home Assistant here).
 
-15-minute slots and daily values become hourly statistic rows: ``state`` is
-the meter reading at the end of the hour, ``sum`` grows with the meter. All
-readings are whole Wh; times are epoch seconds.
+15-minute slots and daily values become hourly statistic rows: ``state`` is the
+reading at the hour's end, ``sum`` grows with the meter. Wh and epoch seconds.
 """
 
 from __future__ import annotations
@@ -53,15 +52,14 @@ def energy(hour: Hour, reading: int | None) -> int:
 
 
 class SlotHours:
-    """Collects 15-minute slots and cuts them into hours.
+    """Collects the 15-minute slots of ``IMPORT`` or ``EXPORT``; cuts them into hours.
 
-    A slot's reading is the meter at its start. The end of a slot without a
-    successor (the newest so far, or one before a gap) is its start plus its
-    average power times 15 minutes.
+    A slot's reading is the meter at its start. A slot without a successor (the
+    newest, or one before a gap) ends at its start plus its power for 15 minutes.
     """
 
     def __init__(self, kind: str) -> None:
-        """Collect the readings of ``IMPORT`` or ``EXPORT``."""
+        """Start without slots."""
         self._kind = kind
         self._points: dict[int, tuple[int, bool]] = {}  # reading, slot starts
 
@@ -87,8 +85,7 @@ class SlotHours:
     def pop_closed(self, boundary: int) -> list[Hour]:
         """Return the hours over by ``boundary`` that have a slot; forget them.
 
-        A reading at the full hour ends one hour and starts the next, so it is
-        kept for the hour after ``boundary``.
+        A reading at the full hour also starts the next hour: it is kept.
         """
         cut = boundary - boundary % HOUR
         times = sorted(self._points)
@@ -118,8 +115,7 @@ def daily_hours(items: Iterable[LowResItem], kind: str, tz: tzinfo) -> list[Hour
 class SumCursor:
     """Continues the ``sum`` of a statistic over new hours, around existing rows.
 
-    Hours must come in time order. A reading below the previous row's is a new
-    meter: only that hour's own energy counts.
+    Hours come in time order; a reading below the previous row's is a new meter.
     """
 
     def __init__(self, existing: Mapping[int, Row]) -> None:
@@ -180,9 +176,9 @@ def rebuild(
 ) -> tuple[list[Change], int]:
     """Return the rows a repair of the hours [first, end) writes, and the shift.
 
-    Each hour gets the device's reading and energy, its sum continuing from
-    ``before`` (the row before the range); the rows after the range move by
-    the shift. An hour without device data keeps its row, with no energy.
+    Each hour gets the device's reading and energy, its sum going on from
+    ``before`` (the row before the range); the rows after it move by the shift.
+    An hour without device data keeps its row, with no energy.
     """
     changes: list[Change] = []
     total = before[1] if before else 0

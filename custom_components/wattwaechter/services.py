@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Final
 
 from homeassistant.core import (
     HomeAssistant,
@@ -25,7 +24,6 @@ from .const import DOMAIN, LOW_RES_DAYS
 from .coordinator import WattwaechterConfigEntry
 from .errors import action_error
 from .reader import NotOurDeviceError
-from .recorder import recorder_running
 from .security import async_rotate_tokens
 from .stats_repair import async_repair_statistics
 
@@ -43,12 +41,12 @@ REPAIR_SCHEMA: Final = DAYS_SCHEMA.extend(
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
     hass.services.async_register(
-        DOMAIN, "import_history", _async_import_history, schema=DAYS_SCHEMA
+        DOMAIN, "import_history", _async_read_history, schema=DAYS_SCHEMA
     )
     hass.services.async_register(
         DOMAIN,
         "repair_statistics",
-        _async_repair_statistics,
+        _async_read_history,
         schema=REPAIR_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
@@ -58,10 +56,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 
 def _entry(call: ServiceCall) -> WattwaechterConfigEntry:
-    entry: WattwaechterConfigEntry = loaded_entry(
-        call.hass, DOMAIN, call.data[ATTR_ENTRY]
-    )
-    return entry
+    return loaded_entry(call.hass, DOMAIN, call.data[ATTR_ENTRY])
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -75,7 +70,7 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
 def _days(call: ServiceCall, entry: WattwaechterConfigEntry) -> tuple[date, date]:
     """Return the days asked for; refuse what the device's memory cannot give."""
     importer = entry.runtime_data.history
-    if not recorder_running(call.hass):
+    if "recorder" not in call.hass.config.components:
         raise _invalid("recorder_missing")
     if not importer.supported:
         raise _invalid("history_not_supported", device=entry.title)
@@ -95,35 +90,19 @@ def _days(call: ServiceCall, entry: WattwaechterConfigEntry) -> tuple[date, date
     return start, end
 
 
-async def _async_import_history(call: ServiceCall) -> None:
-    entry = _entry(call)
-    days = _days(call, entry)
-    await _async_read(call, entry, entry.runtime_data.history.async_import_days(*days))
+async def _async_read_history(call: ServiceCall) -> ServiceResponse:
+    """Import or repair the days asked for, as a task of the entry.
 
-
-async def _async_repair_statistics(call: ServiceCall) -> ServiceResponse:
+    Unloading the entry ends the task (the action says so); a caller that
+    gives up does not. Device errors become translated errors.
+    """
     entry = _entry(call)
     first, last = _days(call, entry)
-    work = async_repair_statistics(
-        call.hass, entry, first, last, dry_run=call.data["dry_run"]
-    )
-    return await _async_read(call, entry, work)
-
-
-async def _async_read[T](
-    call: ServiceCall, entry: WattwaechterConfigEntry, work: Coroutine[Any, Any, T]
-) -> T:
-    """Run an action's reading of the device as a task of the entry.
-
-    Unloading the entry ends it (the action says so); a caller that gives up
-    does not. Device errors become translated errors.
-    """
     host = entry.runtime_data.client.host
     if not entry.runtime_data.meter.last_update_success:
-        work.close()
         raise action_error("history_device_away", host, name=entry.title)
     task = entry.async_create_background_task(
-        call.hass, work, f"{DOMAIN} {call.service}"
+        call.hass, _async_work(call, entry, first, last), f"{DOMAIN} {call.service}"
     )
     try:
         return await asyncio.shield(task)
@@ -135,6 +114,17 @@ async def _async_read[T](
         raise action_error("history_other_device", host, name=entry.title) from err
     except WattwaechterError as err:
         raise action_error(err, host) from err
+
+
+async def _async_work(
+    call: ServiceCall, entry: WattwaechterConfigEntry, first: date, last: date
+) -> ServiceResponse:
+    if call.service == "import_history":
+        await entry.runtime_data.history.async_import_days(first, last)
+        return None
+    return await async_repair_statistics(
+        call.hass, entry, first, last, dry_run=call.data["dry_run"]
+    )
 
 
 async def _async_rotate_tokens(call: ServiceCall) -> None:

@@ -7,7 +7,8 @@ the range gets the device's reading and energy; later rows keep their own.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+import itertools
 import logging
 from typing import Any
 
@@ -93,22 +94,17 @@ def _trust_matching_days(
     """
     trusted = dict(hours)
     for day_start, day_end in days:
-        lump = hours.get(day_start - day_start % HOUR)
+        starts = range(day_start - day_start % HOUR, day_end, HOUR)
+        lump = hours.get(starts[0])
         earlier = [start for start in existing if start < day_start]
         last = existing[max(earlier)] if earlier else before
-        if lump is None or last is None:
+        if lump is None or last is None or any(s not in existing for s in starts):
             continue
-        starts = range(lump.start, day_end, HOUR)
-        previous = last[1]
-        if any(s not in existing for s in starts) or (
-            existing[starts[-1]][1] - previous != lump.last - lump.first
-        ):
-            continue
-        reading = lump.first
-        for start in starts:
-            energy = existing[start][1] - previous
-            trusted[start] = Hour(start, reading, reading + energy)
-            reading, previous = reading + energy, existing[start][1]
+        sums = [last[1], *(existing[start][1] for start in starts)]
+        if sums[-1] - sums[0] == lump.last - lump.first:
+            offset = lump.first - sums[0]  # a reading is its row's sum plus this
+            for start, (old, new) in zip(starts, itertools.pairwise(sums), strict=True):
+                trusted[start] = Hour(start, old + offset, new + offset)
     return trusted
 
 
@@ -116,9 +112,7 @@ def _describe(change: Change) -> dict[str, Any]:
     """Return one changed hour for the action's response (kWh)."""
     old = change.old
     return {
-        "start": dt_util.as_local(
-            datetime.fromtimestamp(change.start, UTC)
-        ).isoformat(),
+        "start": dt_util.as_local(dt_util.utc_from_timestamp(change.start)).isoformat(),
         "old_energy": None if change.old_energy is None else change.old_energy / 1000,
         "new_energy": change.energy / 1000,
         "old_reading": None if old is None else old[0] / 1000,
