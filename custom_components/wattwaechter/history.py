@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+import itertools
 from typing import Final
 
 from .api.history_items import HighResItem, LowResItem
@@ -200,3 +201,31 @@ def rebuild(
         if old is not None:
             old_total = old[1]
     return changes, total - (old_total or 0)
+
+
+def trust_matching_days(
+    hours: dict[int, Hour],
+    existing: dict[int, Row],
+    before: Row | None,
+    days: list[tuple[int, int]],
+) -> dict[int, Hour]:
+    """Keep Home Assistant's hours of a daily-only day whose total is right.
+
+    The device holds such a day's energy in its first hour; when the recorded
+    rows add up to it, they keep their hourly split. ``before`` is the row
+    before the range.
+    """
+    trusted = dict(hours)
+    for day_start, day_end in days:
+        starts = range(day_start - day_start % HOUR, day_end, HOUR)
+        lump = hours.get(starts[0])
+        earlier = [start for start in existing if start < day_start]
+        last = existing[max(earlier)] if earlier else before
+        if lump is None or last is None or any(s not in existing for s in starts):
+            continue
+        sums = [last[1], *(existing[start][1] for start in starts)]
+        if sums[-1] - sums[0] == lump.last - lump.first:
+            offset = lump.first - sums[0]  # a reading is its row's sum plus this
+            for start, (old, new) in zip(starts, itertools.pairwise(sums), strict=True):
+                trusted[start] = Hour(start, old + offset, new + offset)
+    return trusted

@@ -31,7 +31,7 @@ from .const import (
 )
 from .history import HOUR, KINDS, Hour, SlotHours, SumCursor, daily_hours, midnight
 from .reader import HistoryReader, NotOurDeviceError
-from .recorder import last_start, metadata, read_rows, write
+from .recorder import last_rows, metadata, read_rows, write
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -136,9 +136,9 @@ class HistoryImporter:
         """Import the hours since the newest row, and the days that had no data."""
         tz = self.timezone()
         start, end = self.span(self.oldest, self.today())
-        newest = [await last_start(self._hass, i) for i in self.statistic_ids.values()]
-        if all(newest):
-            start = max(start, min(s for s in newest if s) + HOUR)
+        ids = set(self.statistic_ids.values())
+        if len(newest := await last_rows(self._hass, ids, end)) == len(ids):
+            start = max(start, min(s for s, _row in newest.values()) + HOUR)
         earlier = [day for day in sorted(self._pending) if midnight(day, tz) < start]
         rows = [await self.async_import_days(day, day) for day in earlier]
         return sum(rows) + await self._async_import(start, end)

@@ -67,17 +67,6 @@ def shift_sums(hass: HomeAssistant, statistic_id: str, start: int, shift: int) -
         )
 
 
-async def last_start(hass: HomeAssistant, statistic_id: str) -> int | None:
-    """Return the start of the statistic's newest row, if it has one."""
-    instance = get_instance(hass)
-    await instance.async_block_till_done()
-    last = await instance.async_add_executor_job(
-        statistics.get_last_statistics, hass, 1, statistic_id, False, {"sum"}
-    )
-    rows = last.get(statistic_id)
-    return int(rows[0]["start"]) if rows else None
-
-
 async def read_rows(
     hass: HomeAssistant, statistic_ids: set[str], since: int, until: int | None = None
 ) -> dict[str, dict[int, Row]]:
@@ -104,16 +93,17 @@ async def read_rows(
     }
 
 
-async def rows_before(
-    hass: HomeAssistant, statistic_ids: set[str], start: int
-) -> dict[str, Row | None]:
-    """Return each statistic's last row before ``start``, up to two years back.
+async def last_rows(
+    hass: HomeAssistant, statistic_ids: set[str], before: int
+) -> dict[str, tuple[int, Row]]:
+    """Return each statistic's last row (start, row) before ``before``, if any.
 
-    Usually it is the hour before; after Home Assistant was down the search widens.
+    It is usually the hour before; when Home Assistant was down or the import
+    did not run, the search widens up to two years back.
     """
-    found: dict[str, Row | None] = dict.fromkeys(statistic_ids)
+    found: dict[str, tuple[int, Row]] = {}
     for days in (1, 31, 731):
-        if missing := {i for i, row in found.items() if row is None}:
-            rows = await read_rows(hass, missing, start - days * 86_400, start)
-            found |= {i: known[max(known)] for i, known in rows.items() if known}
+        if missing := statistic_ids - found.keys():
+            rows = await read_rows(hass, missing, before - days * 86_400, before)
+            found |= {i: max(known.items()) for i, known in rows.items() if known}
     return found

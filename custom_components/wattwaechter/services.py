@@ -1,10 +1,16 @@
-"""Actions: import_history, repair_statistics, rotate_tokens (admin)."""
+"""Actions: import_history, repair_statistics, rotate_tokens (admin).
+
+Recorded rows of the energy sensors can hold spikes (a 0 reading counted as a
+new meter, a step back, a jump) and holes (Home Assistant was down): the repair
+gives each hour of the range the device's reading and energy.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Final
+import logging
+from typing import Any, Final
 
 from homeassistant.core import (
     HomeAssistant,
@@ -14,18 +20,31 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api.errors import WattwaechterError
 from .compat import loaded_entry
-from .const import DOMAIN, LOW_RES_DAYS
-from .coordinator import WattwaechterConfigEntry
+from .const import DOMAIN, HIGH_RES_DAYS, LOW_RES_DAYS
+from .coordinator import WattwaechterConfigEntry, device_id
 from .errors import action_error
+from .history import (
+    EXPORT,
+    IMPORT,
+    KINDS,
+    Change,
+    Hour,
+    midnight,
+    rebuild,
+    trust_matching_days,
+)
 from .reader import NotOurDeviceError
+from .recorder import last_rows, metadata, read_rows, shift_sums, write
 from .security import async_rotate_tokens
-from .stats_repair import async_repair_statistics
+
+_LOGGER = logging.getLogger(__name__)
 
 ATTR_ENTRY: Final = "config_entry_id"
 ENTRY_SCHEMA: Final = vol.Schema({vol.Required(ATTR_ENTRY): cv.string})
@@ -35,6 +54,7 @@ DAYS_SCHEMA: Final = ENTRY_SCHEMA.extend(
 REPAIR_SCHEMA: Final = DAYS_SCHEMA.extend(
     {vol.Optional("dry_run", default=False): cv.boolean}
 )
+REGISTERS: Final = {IMPORT: "1.8.0", EXPORT: "2.8.0"}
 
 
 @callback
@@ -122,9 +142,73 @@ async def _async_work(
     if call.service == "import_history":
         await entry.runtime_data.history.async_import_days(first, last)
         return None
-    return await async_repair_statistics(
-        call.hass, entry, first, last, dry_run=call.data["dry_run"]
-    )
+    return await _async_repair(call.hass, entry, first, last, call.data["dry_run"])
+
+
+async def _async_repair(
+    hass: HomeAssistant,
+    entry: WattwaechterConfigEntry,
+    first: date,
+    last: date,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Rebuild the energy sensors' rows of the days ``first`` to ``last``."""
+    registry = er.async_get(hass)
+    entities = {
+        kind: entity_id
+        for kind, code in REGISTERS.items()
+        if (
+            entity_id := registry.async_get_entity_id(
+                "sensor", DOMAIN, f"{device_id(entry)}_{code}"
+            )
+        )
+    }
+    importer = entry.runtime_data.history
+    requests = importer.reader.requests
+    start, end = importer.span(first, last)
+    device: dict[str, dict[int, Hour]] = {kind: {} for kind in KINDS}
+    async for _day, _following, found_hours, _failed in importer.async_read_hours(
+        first, last, end, lambda _day: False
+    ):
+        for kind, found in found_hours.items():
+            device[kind].update((hour.start, hour) for hour in found)
+    tz, one_day = importer.timezone(), timedelta(days=1)
+    daily_last = min(last, importer.today() - timedelta(days=HIGH_RES_DAYS))
+    days = [first + n * one_day for n in range((daily_last - first).days + 1)]
+    daily_days = [(midnight(day, tz), midnight(day + one_day, tz)) for day in days]
+    rows = await read_rows(hass, set(entities.values()), start)
+    last_found = await last_rows(hass, set(entities.values()), start)
+    previous = {entity_id: row for entity_id, (_start, row) in last_found.items()}
+    report: dict[str, Any] = {}
+    for kind, entity_id in entities.items():
+        existing, before = rows[entity_id], previous.get(entity_id)
+        trusted = trust_matching_days(device[kind], existing, before, daily_days)
+        changes, shift = rebuild(start, end, trusted, existing, before)
+        report[entity_id] = [_describe(c) for c in changes if c.visible]
+        if not dry_run:
+            write(hass, metadata(entity_id, None), [(c.start, c.new) for c in changes])
+            shift_sums(hass, entity_id, end, shift)
+    if not dry_run:
+        _LOGGER.info(
+            "Repaired the statistics of %s from %s to %s: %s",
+            entry.title,
+            first,
+            last,
+            ", ".join(f"{e} {len(c)} hours" for e, c in report.items()),
+        )
+    return {"statistics": report, "requests": importer.reader.requests - requests}
+
+
+def _describe(change: Change) -> dict[str, Any]:
+    """Return one changed hour for the action's response (kWh)."""
+    old = change.old
+    return {
+        "start": dt_util.as_local(dt_util.utc_from_timestamp(change.start)).isoformat(),
+        "old_energy": None if change.old_energy is None else change.old_energy / 1000,
+        "new_energy": change.energy / 1000,
+        "old_reading": None if old is None else old[0] / 1000,
+        "new_reading": change.new[0] / 1000,
+    }
 
 
 async def _async_rotate_tokens(call: ServiceCall) -> None:
