@@ -153,8 +153,7 @@ class HistoryImporter:
         """Read the days ``first`` to ``last`` that are not ``done``, in parts.
 
         Yields a part's first day, the day after it, its hours before ``end``
-        (of today those whose slots the device has) and whether the device
-        kept failing. Daily values come up to 31 days a part.
+        and whether the device kept failing; daily values come 31 days a part.
         """
         tz, today = self.timezone(), self.today()
         slots = {kind: SlotHours(kind) for kind in KINDS}

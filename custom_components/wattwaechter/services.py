@@ -142,17 +142,14 @@ async def _async_work(
     if call.service == "import_history":
         await entry.runtime_data.history.async_import_days(first, last)
         return None
-    return await _async_repair(call.hass, entry, first, last, call.data["dry_run"])
+    return await _async_repair(call, entry, first, last)
 
 
 async def _async_repair(
-    hass: HomeAssistant,
-    entry: WattwaechterConfigEntry,
-    first: date,
-    last: date,
-    dry_run: bool,
+    call: ServiceCall, entry: WattwaechterConfigEntry, first: date, last: date
 ) -> dict[str, Any]:
     """Rebuild the energy sensors' rows of the days ``first`` to ``last``."""
+    hass, dry_run = call.hass, call.data["dry_run"]
     registry = er.async_get(hass)
     entities = {
         kind: entity_id
