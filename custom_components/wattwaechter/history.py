@@ -209,11 +209,10 @@ def trust_matching_days(
     before: Row | None,
     days: list[tuple[int, int]],
 ) -> dict[int, Hour]:
-    """Keep Home Assistant's hours of a daily-only day whose total is right.
+    """Keep the recorded hours of a daily-only day [start, end) whose total is right.
 
-    The device holds such a day's energy in its first hour; when the recorded
-    rows add up to it, they keep their hourly split. ``before`` is the row
-    before the range.
+    The device has such a day's energy in its first hour only; ``before`` is the
+    row before the range.
     """
     trusted = dict(hours)
     for day_start, day_end in days:
