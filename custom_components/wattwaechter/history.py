@@ -1,8 +1,7 @@
 """Hour arithmetic on the device's history (no Home Assistant here).
 
-15-minute slots and daily values become hourly statistic rows: ``state`` is
-the meter reading at the end of the hour, ``sum`` grows with the meter. All
-readings are whole Wh; times are epoch seconds.
+15-minute slots and daily values become hourly statistic rows: ``state`` is the
+reading at the hour's end, ``sum`` grows with the meter. Wh and epoch seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+import itertools
 from typing import Final
 
 from .api.history_items import HighResItem, LowResItem
@@ -53,15 +53,14 @@ def energy(hour: Hour, reading: int | None) -> int:
 
 
 class SlotHours:
-    """Collects 15-minute slots and cuts them into hours.
+    """Collects the 15-minute slots of ``IMPORT`` or ``EXPORT``; cuts them into hours.
 
-    A slot's reading is the meter at its start. The end of a slot without a
-    successor (the newest so far, or one before a gap) is its start plus its
-    average power times 15 minutes.
+    A slot's reading is the meter at its start. A slot without a successor (the
+    newest, or one before a gap) ends at its start plus its power for 15 minutes.
     """
 
     def __init__(self, kind: str) -> None:
-        """Collect the readings of ``IMPORT`` or ``EXPORT``."""
+        """Start without slots."""
         self._kind = kind
         self._points: dict[int, tuple[int, bool]] = {}  # reading, slot starts
 
@@ -87,8 +86,7 @@ class SlotHours:
     def pop_closed(self, boundary: int) -> list[Hour]:
         """Return the hours over by ``boundary`` that have a slot; forget them.
 
-        A reading at the full hour ends one hour and starts the next, so it is
-        kept for the hour after ``boundary``.
+        A reading at the full hour also starts the next hour: it is kept.
         """
         cut = boundary - boundary % HOUR
         times = sorted(self._points)
@@ -118,8 +116,7 @@ def daily_hours(items: Iterable[LowResItem], kind: str, tz: tzinfo) -> list[Hour
 class SumCursor:
     """Continues the ``sum`` of a statistic over new hours, around existing rows.
 
-    Hours must come in time order. A reading below the previous row's is a new
-    meter: only that hour's own energy counts.
+    Hours come in time order; a reading below the previous row's is a new meter.
     """
 
     def __init__(self, existing: Mapping[int, Row]) -> None:
@@ -180,9 +177,9 @@ def rebuild(
 ) -> tuple[list[Change], int]:
     """Return the rows a repair of the hours [first, end) writes, and the shift.
 
-    Each hour gets the device's reading and energy, its sum continuing from
-    ``before`` (the row before the range); the rows after the range move by
-    the shift. An hour without device data keeps its row, with no energy.
+    Each hour gets the device's reading and energy, its sum going on from
+    ``before`` (the row before the range); the rows after it move by the shift.
+    An hour without device data keeps its row, with no energy.
     """
     changes: list[Change] = []
     total = before[1] if before else 0
@@ -204,3 +201,30 @@ def rebuild(
         if old is not None:
             old_total = old[1]
     return changes, total - (old_total or 0)
+
+
+def trust_matching_days(
+    hours: dict[int, Hour],
+    existing: dict[int, Row],
+    before: Row | None,
+    days: list[tuple[int, int]],
+) -> dict[int, Hour]:
+    """Keep the recorded hours of a daily-only day [start, end) whose total is right.
+
+    The device has such a day's energy in its first hour only; ``before`` is the
+    row before the range.
+    """
+    trusted = dict(hours)
+    for day_start, day_end in days:
+        starts = range(day_start - day_start % HOUR, day_end, HOUR)
+        lump = hours.get(starts[0])
+        earlier = [start for start in existing if start < day_start]
+        last = existing[max(earlier)] if earlier else before
+        if lump is None or last is None or any(s not in existing for s in starts):
+            continue
+        sums = [last[1], *(existing[start][1] for start in starts)]
+        if sums[-1] - sums[0] == lump.last - lump.first:
+            offset = lump.first - sums[0]  # a reading is its row's sum plus this
+            for start, (old, new) in zip(starts, itertools.pairwise(sums), strict=True):
+                trusted[start] = Hour(start, old + offset, new + offset)
+    return trusted

@@ -31,7 +31,7 @@ from .const import (
 )
 from .history import HOUR, KINDS, Hour, SlotHours, SumCursor, daily_hours, midnight
 from .reader import HistoryReader, NotOurDeviceError
-from .recorder import last_start, metadata, read_rows, recorder_running, write
+from .recorder import last_rows, metadata, read_rows, write
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,8 +55,7 @@ class HistoryImporter:
         self._entry = entry
         self.timezone = timezone  # the device's: its history is in its local days
         self.reader = reader
-        self.supported = True
-        """False for gas and water meters and for firmware without history."""
+        self.supported = True  # False for gas and water meters, firmware without it
         self.statistic_ids = {
             kind: f"{DOMAIN}:{slugify(device_id)}_{kind}" for kind in KINDS
         }
@@ -92,7 +91,7 @@ class HistoryImporter:
     @callback
     def async_start(self) -> None:
         """Import a minute after Home Assistant started, then every hour."""
-        if not recorder_running(self._hass):
+        if "recorder" not in self._hass.config.components:
             _LOGGER.info("Without the recorder, the device's history is not imported")
             return
 
@@ -137,14 +136,12 @@ class HistoryImporter:
         """Import the hours since the newest row, and the days that had no data."""
         tz = self.timezone()
         start, end = self.span(self.oldest, self.today())
-        newest = [await last_start(self._hass, i) for i in self.statistic_ids.values()]
-        if all(newest):
-            start = max(start, min(s for s in newest if s) + HOUR)
-        rows = 0
-        for day in sorted(self._pending):
-            if midnight(day, tz) < start:
-                rows += await self.async_import_days(day, day)
-        return rows + await self._async_import(start, end)
+        ids = set(self.statistic_ids.values())
+        if len(newest := await last_rows(self._hass, ids, end)) == len(ids):
+            start = max(start, min(s for s, _row in newest.values()) + HOUR)
+        earlier = [day for day in sorted(self._pending) if midnight(day, tz) < start]
+        rows = [await self.async_import_days(day, day) for day in earlier]
+        return sum(rows) + await self._async_import(start, end)
 
     async def async_import_days(self, first: date, last: date) -> int:
         """Import the local days ``first`` to ``last``; hours with a row stay."""
@@ -156,8 +153,7 @@ class HistoryImporter:
         """Read the days ``first`` to ``last`` that are not ``done``, in parts.
 
         Yields a part's first day, the day after it, its hours before ``end``
-        (of today those whose slots the device has) and whether the device
-        kept failing. Daily values come up to 31 days a part.
+        and whether the device kept failing; daily values come 31 days a part.
         """
         tz, today = self.timezone(), self.today()
         slots = {kind: SlotHours(kind) for kind in KINDS}
@@ -181,13 +177,13 @@ class HistoryImporter:
             else:
                 following = day + ONE_DAY
                 slot_items = await self.reader.high_res(day)
+                boundary = min(midnight(following, tz), end)
                 hours = {}
                 for kind, builder in slots.items():
                     builder.add(slot_items or ())
-                    boundary = min(midnight(following, tz), end)
-                    if day >= today:  # only the hours whose last slot it has
-                        boundary = min(boundary, builder.latest or boundary)
-                    hours[kind] = builder.pop_closed(boundary)
+                    # Of today only the hours whose last slot the device has.
+                    latest = builder.latest if day >= today else None
+                    hours[kind] = builder.pop_closed(min(boundary, latest or boundary))
                 failed = slot_items is None
             yield day, following, hours, failed
             day = following
@@ -231,9 +227,7 @@ class HistoryImporter:
                     new = [
                         (hour.start, row)
                         for hour in hours[kind]
-                        if start <= hour.start
-                        and hour.start + HOUR <= end
-                        and (row := cursor.row(hour)) is not None
+                        if hour.start >= start and (row := cursor.row(hour))
                     ]
                     write(self._hass, meta[kind], new)
                     rows += len(new)
@@ -245,5 +239,4 @@ class HistoryImporter:
             self._hass, self._hass.config.language, "entity", {DOMAIN}
         )
         key = f"component.{DOMAIN}.entity.sensor.statistic_{kind}.name"
-        template = translations.get(key) or "{device} " + kind.replace("_", " ")
-        return template.replace("{device}", self._entry.title)
+        return translations[key].replace("{device}", self._entry.title)

@@ -1,14 +1,14 @@
 """Reads one device's history at background priority, riding out failures.
 
-A failed request is asked again after a growing pause, or as soon as the
-meter coordinator sees the device back; nothing is sent while it does not
-vouch for the device.
+A failed request is asked again after a growing pause, or as soon as the meter
+is back; nothing is sent while the meter does not vouch for the device.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 from datetime import date, timedelta
 import logging
 from typing import Final
@@ -37,7 +37,7 @@ class NotOurDeviceError(Exception):
 
 
 class HistoryReader:
-    """Reads the device's history at background priority, riding out failures."""
+    """Reads the device's history; counts the requests it sends."""
 
     def __init__(
         self,
@@ -54,17 +54,11 @@ class HistoryReader:
         self.requests = 0
 
     async def ours(self) -> bool:
-        """Return whether our device answers; asked again after ``TRUST`` seconds.
-
-        Another device may take the address between two polls of the system info.
-        """
+        """Return whether our device answers (another may take the address)."""
         loop = asyncio.get_running_loop()
-        if loop.time() < self._trusted_until:
-            return True
-        if not await self._fetch(self._identify):
-            return False
-        self._trusted_until = loop.time() + TRUST
-        return True
+        if loop.time() >= self._trusted_until and await self._fetch(self._identify):
+            self._trusted_until = loop.time() + TRUST
+        return loop.time() < self._trusted_until
 
     @callback
     def wake(self) -> None:
@@ -78,8 +72,7 @@ class HistoryReader:
     async def low_res(self, first: date, last: date) -> tuple[LowResItem, ...]:
         """Return the daily values from ``first`` to ``last`` that the device has.
 
-        The device refuses a range that starts before its memory; the first
-        day it has is then found by bisection.
+        It refuses a range that starts before its memory: bisect for its first day.
         """
         days = (last - first).days + 1
         if (items := await self._low_res(first, days)) or days == 1:
@@ -121,9 +114,7 @@ class HistoryReader:
                         _LOGGER.debug("Skipping a history request: %s", err)
                         return None
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
-            except TimeoutError:
-                pass
             delay = min(delay * 2, MAX_RETRY)

@@ -9,16 +9,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import cast
 
+from homeassistant.components.recorder import statistics
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
     StatisticMetaData,
-)
-from homeassistant.components.recorder.statistics import (
-    async_add_external_statistics,
-    async_import_statistics,
-    get_last_statistics,
-    statistics_during_period,
 )
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
@@ -30,21 +25,19 @@ from .const import DOMAIN
 from .history import HOUR, Row, wh
 
 
-def recorder_running(hass: HomeAssistant) -> bool:
-    """Return True when Home Assistant records (the recorder is optional)."""
-    return "recorder" in hass.config.components
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def metadata(statistic_id: str, name: str | None) -> StatisticMetaData:
     """Return the metadata of a kWh statistic with a sum (external: with a colon)."""
-    external = ":" in statistic_id
     return cast(
         StatisticMetaData,
         {
             "has_sum": True,
             "mean_type": StatisticMeanType.NONE,
             "name": name,
-            "source": DOMAIN if external else "recorder",
+            "source": DOMAIN if ":" in statistic_id else "recorder",
             "statistic_id": statistic_id,
             "unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
             **metadata_unit_class(EnergyConverter.UNIT_CLASS),
@@ -57,39 +50,21 @@ def write(
 ) -> None:
     """Queue hourly rows (start, (state Wh, sum Wh)) for the recorder."""
     data = [
-        StatisticData(
-            start=datetime.fromtimestamp(start, UTC),
-            state=state / 1000,
-            sum=total / 1000,
-        )
+        StatisticData(start=_utc(start), state=state / 1000, sum=total / 1000)
         for start, (state, total) in rows
     ]
-    if data:
-        external = meta["source"] == DOMAIN
-        add = async_add_external_statistics if external else async_import_statistics
-        add(hass, meta, data)
+    if data and meta["source"] == DOMAIN:
+        statistics.async_add_external_statistics(hass, meta, data)
+    elif data:
+        statistics.async_import_statistics(hass, meta, data)
 
 
 def shift_sums(hass: HomeAssistant, statistic_id: str, start: int, shift: int) -> None:
     """Move the sums of the rows from ``start`` on by ``shift`` Wh."""
     if shift:
         get_instance(hass).async_adjust_statistics(
-            statistic_id,
-            datetime.fromtimestamp(start, UTC),
-            shift / 1000,
-            UnitOfEnergy.KILO_WATT_HOUR,
+            statistic_id, _utc(start), shift / 1000, UnitOfEnergy.KILO_WATT_HOUR
         )
-
-
-async def last_start(hass: HomeAssistant, statistic_id: str) -> int | None:
-    """Return the start of the statistic's newest row, if it has one."""
-    instance = get_instance(hass)
-    await instance.async_block_till_done()
-    last = await instance.async_add_executor_job(
-        get_last_statistics, hass, 1, statistic_id, False, {"sum"}
-    )
-    rows = last.get(statistic_id)
-    return int(rows[0]["start"]) if rows else None
 
 
 async def read_rows(
@@ -98,11 +73,11 @@ async def read_rows(
     """Return the hourly rows in [since, until): start -> (state Wh, sum Wh)."""
     instance = get_instance(hass)
     await instance.async_block_till_done()
-    stats = await instance.async_add_executor_job(
-        statistics_during_period,
+    found = await instance.async_add_executor_job(
+        statistics.statistics_during_period,
         hass,
-        datetime.fromtimestamp(since, UTC),
-        None if until is None else datetime.fromtimestamp(until - HOUR + 1, UTC),
+        _utc(since),
+        None if until is None else _utc(until - HOUR + 1),
         statistic_ids,
         "hour",
         None,
@@ -111,27 +86,24 @@ async def read_rows(
     return {
         statistic_id: {
             int(row["start"]): (wh(row.get("state") or 0.0), wh(row.get("sum") or 0.0))
-            for row in stats.get(statistic_id, [])
+            for row in found.get(statistic_id, [])
             if until is None or int(row["start"]) < until
         }
         for statistic_id in statistic_ids
     }
 
 
-async def rows_before(
-    hass: HomeAssistant, statistic_ids: set[str], start: int
-) -> dict[str, Row | None]:
-    """Return each statistic's last row before ``start``, up to two years back.
+async def last_rows(
+    hass: HomeAssistant, statistic_ids: set[str], before: int
+) -> dict[str, tuple[int, Row]]:
+    """Return each statistic's last row (start, row) before ``before``, if any.
 
-    Usually it is the hour before; after Home Assistant was down the search widens.
+    It is usually the hour before; when Home Assistant was down or the import
+    did not run, the search widens up to two years back.
     """
-    found: dict[str, Row | None] = dict.fromkeys(statistic_ids)
+    found: dict[str, tuple[int, Row]] = {}
     for days in (1, 31, 731):
-        missing = {i for i, row in found.items() if row is None}
-        if not missing:
-            break
-        rows = await read_rows(hass, missing, start - days * 86_400, start)
-        for statistic_id, known in rows.items():
-            if known:
-                found[statistic_id] = known[max(known)]
+        if missing := statistic_ids - found.keys():
+            rows = await read_rows(hass, missing, before - days * 86_400, before)
+            found |= {i: max(known.items()) for i, known in rows.items() if known}
     return found
