@@ -129,10 +129,9 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         if self.data is not None:
             self.async_set_updated_data(self.data)  # restarts the timer
 
-    @property
-    def stale(self) -> bool:
-        """Return True while the device answers but delivers no fresh reading."""
-        return self._unchanged >= STALE_UPDATES or self._attention
+    stale = False
+    """True while the device answers but delivers no fresh reading (kept, not
+    derived: every meter entity asks at every update)."""
 
     @callback
     def async_led_updated(self) -> None:
@@ -140,6 +139,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         led = self.config_entry.runtime_data.led.data
         if bool(led and led.meter_attention) != self._attention:
             self._attention = not self._attention
+            self.stale = self._attention or self._unchanged >= STALE_UPDATES
             self.async_update_listeners()
 
     async def _async_update_data(self) -> MeterReading:
@@ -153,6 +153,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self._busy_since = self._repair(RATE_LIMITED, self._busy_since, busy)
             raise
         self._busy_since = self._repair(RATE_LIMITED, None, False)
+        self.stale = self._attention or self._unchanged >= STALE_UPDATES
         self._stale_since = self._repair(STALE, self._stale_since, self.stale)
         for flow in self.config_entry.async_get_active_flows(
             self.hass, {SOURCE_REAUTH}

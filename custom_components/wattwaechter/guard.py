@@ -104,16 +104,19 @@ class CounterGuard:
         return readings >= REPLACEMENT_UPDATES and now - first_at >= REPLACEMENT_SECONDS
 
 
+TOTAL_RATES: Final = {
+    code: max_rate(description.native_unit_of_measurement)
+    for code, description in KNOWN_OBIS.items()
+    if description.is_total
+}
+
+
 def totals_leap(old: MeterReading, new: MeterReading, elapsed: float) -> bool:
     """Return True when a meter total moved as no single meter can."""
-    for code, register in new.values.items():
-        description = KNOWN_OBIS.get(code)
-        before = old.values.get(code)
-        if description is None or not description.is_total or before is None:
+    for code in TOTAL_RATES.keys() & new.values.keys() & old.values.keys():
+        before, after = old.values[code].number, new.values[code].number
+        if before is None or after is None:
             continue
-        if before.number is None or register.number is None:
-            continue
-        rate = max_rate(description.native_unit_of_measurement)
-        if impossible_step(before.number, register.number, elapsed, rate):
+        if impossible_step(before, after, elapsed, TOTAL_RATES[code]):
             return True
     return False

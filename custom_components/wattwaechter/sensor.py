@@ -18,6 +18,7 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api.models import MeterReading
@@ -97,11 +98,21 @@ class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
     """Takes each fresh reading once: a guard measures from fresh readings only."""
 
     _judged: MeterReading | None = None
+    _value: StateType = None
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the value taken from the last fresh reading.
+
+        Not ``_attr_native_value``: its setter clears a cached property that
+        the state write then computes again, at every update of every entity.
+        """
+        return self._value
 
     @callback
     def _handle_coordinator_update(self) -> None:
         self._take_fresh()
-        super()._handle_coordinator_update()
+        self.async_write_ha_state()
 
     def _take_fresh(self) -> None:
         reading = self.coordinator.data
@@ -114,8 +125,9 @@ class MeterSensor(WattwaechterEntity[MeterCoordinator], SensorEntity):
 
     @property
     def available(self) -> bool:
-        """Return False while the reading is stale."""
-        return super().available and not self.coordinator.stale
+        """Return False while the device is away or the reading is stale."""
+        meter = self.coordinator  # the meter, which the base class asks again
+        return meter.last_update_success and not meter.stale
 
 
 class ObisSensor(MeterSensor):
@@ -138,7 +150,7 @@ class ObisSensor(MeterSensor):
     def _take_reading(self, reading: MeterReading) -> None:
         register = reading.values.get(self.entity_description.key)
         if register is None or self.entity_description.text:
-            self._attr_native_value = register.text if register else None
+            self._value = register.text if register else None
             return
         number, text = register.number, register.text or ""
         if number is not None and text.removeprefix("-").isdecimal():
@@ -149,14 +161,14 @@ class ObisSensor(MeterSensor):
         limit = self.entity_description.limit
         held = value is not None and limit is not None and abs(value) > limit
         if not held:
-            self._attr_native_value = value
+            self._value = value
         elif not self._held:
             _LOGGER.warning(
                 "%s: ignoring %s, beyond what a household connection carries; "
                 "keeping %s",
                 self.entity_id,
                 value,
-                self._attr_native_value,
+                self._value,
             )
         self._held = held
 
@@ -194,7 +206,7 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
 
     def _take(self, value: float | None) -> None:
         if value is None:
-            self._attr_native_value = None
+            self._value = None
             return
         now = self.hass.loop.time()
         since = self.coordinator.data.meter_since
@@ -214,7 +226,7 @@ class EnergyTotalSensor(ObisSensor, RestoreSensor):
                 good,
             )
         self._held = verdict.is_glitch
-        self._attr_native_value = self.guard.value
+        self._value = self.guard.value
 
     @property
     def last_reset(self) -> datetime | None:
@@ -250,7 +262,7 @@ class ActiveTariffSensor(MeterSensor):
         ]
         now = self.hass.loop.time()
         if grown:
-            self._attr_native_value = f"tariff_{grown[0][-1]}"
+            self._value = f"tariff_{grown[0][-1]}"
             self._grown_at = now
         elif now - self._grown_at > TARIFF_HOLD:
-            self._attr_native_value = None  # nothing consumed
+            self._value = None  # nothing consumed

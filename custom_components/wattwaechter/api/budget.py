@@ -108,8 +108,9 @@ class RequestBudget:
         heapq.heappush(self._waiters, waiter)
         self._dispatch()
         try:
-            async with asyncio.timeout(max_wait):
-                await waiter.future
+            if not waiter.future.done():  # no timer when a slot is free at once
+                async with asyncio.timeout(max_wait):
+                    await waiter.future
         except TimeoutError:
             if waiter.future.cancelled() or not waiter.future.done():
                 now = loop.time()
