@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from datetime import datetime
 import logging
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -75,8 +76,12 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 @pytest.fixture
 def start_time() -> float | None:
-    """Return where virtual time starts (epoch seconds); None is now."""
-    return None
+    """Return where virtual time starts (epoch seconds); None is now.
+
+    A fixed day time by default: what a test sees must not depend on when it
+    runs (right after the device's midnight, today has no hour yet).
+    """
+    return datetime.fromisoformat("2026-11-18T10:07:00+00:00").timestamp()
 
 
 @pytest.fixture
