@@ -114,6 +114,9 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     """
 
     last_fresh: datetime | None = None
+    stale = False
+    """True while the device answers but delivers no fresh reading (kept, not
+    derived: every meter entity asks at every update)."""
     verified = False
     """Whether the device was checked to be ours since it last failed."""
     _unchanged = 0
@@ -129,10 +132,6 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         self.update_interval = timedelta(seconds=seconds)
         if self.data is not None:
             self.async_set_updated_data(self.data)  # restarts the timer
-
-    stale = False
-    """True while the device answers but delivers no fresh reading (kept, not
-    derived: every meter entity asks at every update)."""
 
     @callback
     def async_led_updated(self) -> None:
