@@ -6,6 +6,7 @@ reading at the hour's end, ``sum`` grows with the meter. Wh and epoch seconds.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -215,11 +216,12 @@ def trust_matching_days(
     row before the range.
     """
     trusted = dict(hours)
+    ordered = sorted(existing)
     for day_start, day_end in days:
         starts = range(day_start - day_start % HOUR, day_end, HOUR)
         lump = hours.get(starts[0])
-        earlier = [start for start in existing if start < day_start]
-        last = existing[max(earlier)] if earlier else before
+        earlier = bisect.bisect_left(ordered, day_start)  # rows before the day
+        last = existing[ordered[earlier - 1]] if earlier else before
         if lump is None or last is None or any(s not in existing for s in starts):
             continue
         sums = [last[1], *(existing[start][1] for start in starts)]
