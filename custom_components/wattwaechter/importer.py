@@ -227,7 +227,9 @@ class HistoryImporter:
                     new = [
                         (hour.start, row)
                         for hour in hours[kind]
-                        if hour.start >= start and (row := cursor.row(hour))
+                        if start <= hour.start
+                        and hour.start + HOUR <= end
+                        and (row := cursor.row(hour)) is not None
                     ]
                     write(self._hass, meta[kind], new)
                     rows += len(new)
