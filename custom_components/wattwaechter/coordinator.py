@@ -124,7 +124,6 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
     _at = 0.0  # loop time of the last reading
     _busy_since: datetime | None = None
     _stale_since: datetime | None = None
-    _raised: frozenset[str] = frozenset()  # the repairs this coordinator raised
 
     @callback
     def async_set_interval(self, seconds: float) -> None:
@@ -170,10 +169,8 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         since = (since or now) if holds else None
         after = REPAIR_AFTER[kind]
         active = since is not None and now - since >= after
-        if active != (kind in self._raised):  # the registry only on a change
-            self._raised ^= {kind}
-            minutes = f"{after.total_seconds() / 60:.0f}"
-            async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
+        minutes = f"{after.total_seconds() / 60:.0f}"
+        async_set_issue(self.hass, self.config_entry, kind, active, minutes=minutes)
         return since
 
     async def _fetch(self) -> MeterReading:
