@@ -138,8 +138,11 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
         led = self.config_entry.runtime_data.led.data
         if bool(led and led.meter_attention) != self._attention:
             self._attention = not self._attention
-            self.stale = self._attention or self._unchanged >= STALE_UPDATES
+            self._note_stale()
             self.async_update_listeners()
+
+    def _note_stale(self) -> None:
+        self.stale = self._attention or self._unchanged >= STALE_UPDATES
 
     async def _async_update_data(self) -> MeterReading:
         """Fetch; keep the repairs about refusals and stale readings true."""
@@ -152,7 +155,7 @@ class MeterCoordinator(WattwaechterCoordinator[MeterReading]):
             self._busy_since = self._repair(RATE_LIMITED, self._busy_since, busy)
             raise
         self._busy_since = self._repair(RATE_LIMITED, None, False)
-        self.stale = self._attention or self._unchanged >= STALE_UPDATES
+        self._note_stale()
         self._stale_since = self._repair(STALE, self._stale_since, self.stale)
         for flow in self.config_entry.async_get_active_flows(
             self.hass, {SOURCE_REAUTH}
